@@ -1,0 +1,22 @@
+//! # oracles: everything that judges
+//!
+//! Bytes from any engine become a [`Scenario`] through [`decode`], the only
+//! way bytes become a scenario. [`run`] plays the scenario against every
+//! backend of the [`registry`], each beside its own reference model
+//! ([`model::Model`]), and returns the [`Finding`]s. [`text`] prints and
+//! parses scenarios as `.scn` files. The contract judged here is
+//! `shared/SPEC.md`.
+
+pub mod check;
+pub mod decode;
+pub mod model;
+pub mod registry;
+pub mod run;
+pub mod scenario;
+pub mod text;
+
+pub use check::{Finding, FindingKind, Signature};
+pub use decode::{decode, DecodeBounds};
+pub use registry::{backends, find_backend, BackendInfo};
+pub use run::{run, Report};
+pub use scenario::{MemoryMap, Op, OpKind, Part, RamRange, Scenario};

@@ -1,0 +1,3 @@
+//! model: STUB
+/// The model.
+pub struct Model;

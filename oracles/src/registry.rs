@@ -1,0 +1,42 @@
+//! The backend registry: the one place in `oracles` that names concrete
+//! backends. Adding a backend touches its own file, this list, and nothing
+//! else.
+
+use bootmem::{BootMem, Profile};
+
+/// A registered backend: its name, a one-line description, and a
+/// constructor for a fresh, empty instance.
+#[derive(Clone, Copy)]
+pub struct BackendInfo {
+    /// The registry name, as used by `--backend NAME`.
+    pub name: &'static str,
+    /// Where the design comes from, in one line.
+    pub about: &'static str,
+    /// Makes a fresh instance with no memory registered.
+    pub make: fn() -> Box<dyn BootMem>,
+}
+
+impl BackendInfo {
+    /// The backend's profile (SPEC section 7).
+    pub fn profile(&self) -> Profile {
+        (self.make)().profile()
+    }
+}
+
+fn make_rootmem() -> Box<dyn BootMem> {
+    Box::new(bootmem::RootMem::new())
+}
+
+/// Every registered backend, in a stable order.
+pub fn backends() -> Vec<BackendInfo> {
+    vec![BackendInfo {
+        name: "rootmem",
+        about: "one bitmap for all PFNs of all nodes (J. Weiner, \"Rootmem: boot-time memory allocator\", 2008-05-03)",
+        make: make_rootmem,
+    }]
+}
+
+/// The backend called `name`, if registered.
+pub fn find_backend(name: &str) -> Option<BackendInfo> {
+    backends().into_iter().find(|b| b.name == name)
+}
