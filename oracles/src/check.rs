@@ -1,160 +1,432 @@
-//! Findings: what the oracle reports when a backend breaks the contract
-//! (SPEC section 6), and their signatures.
+//! The checks of SPEC section 6, one function per check. Each compares what
+//! a backend did with what the model expects and returns the first
+//! [`Violation`], which the runner turns into a [`crate::Finding`].
 
-use crate::scenario::OpKind;
-use std::fmt;
+use crate::finding::FindingKind;
+use crate::model::{AllocVerdict, Model, State};
+use bootmem::{
+    AllocRequest, Error, Granularity, MetadataHandoff, NodePolicy, Outcome, PhysAddr, Placement,
+    Profile, Range, PAGE_SIZE,
+};
 
-/// The kinds of finding of SPEC section 6.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum FindingKind {
-    /// An allocation or metadata range overlaps live allocated, reserved or
-    /// metadata bytes.
-    Overlap,
-    /// A result touches a hole or lies outside RAM.
-    OutsideMemory,
-    /// A result is on the wrong node for its stage, or spans nodes it may not.
-    OutOfNode,
-    /// `a % align != 0`, or a page backend returned a start inside a page
-    /// without packing.
-    Misaligned,
-    /// The result ends past `limit`.
-    Limit,
-    /// The result is below the goal while a stage with start `>= goal` was
-    /// feasible.
-    Goal,
-    /// An alloc failed while a placement was feasible.
-    SpuriousFailure,
-    /// A call's outcome kind differs from the contract, or an error changed
-    /// state.
-    WrongOutcome,
-    /// A canonical-policy backend chose another address than its policy.
-    Placement,
-    /// `release_all` released fewer pages than the model's free pages.
-    LostPages,
-    /// A page was released twice, or a taken page was released.
-    DoubleRelease,
-    /// Metadata outside RAM, over taken memory, or unaccounted at hand-off.
-    Metadata,
-    /// Backends of one profile disagreed on the same scenario.
-    Divergence,
-    /// The backend panicked.
-    BackendPanic,
-    /// A call exceeded the step or time budget.
-    Hang,
-}
-
-impl FindingKind {
-    /// Every kind, in the order of SPEC section 6.
-    pub const ALL: [FindingKind; 15] = [
-        FindingKind::Overlap,
-        FindingKind::OutsideMemory,
-        FindingKind::OutOfNode,
-        FindingKind::Misaligned,
-        FindingKind::Limit,
-        FindingKind::Goal,
-        FindingKind::SpuriousFailure,
-        FindingKind::WrongOutcome,
-        FindingKind::Placement,
-        FindingKind::LostPages,
-        FindingKind::DoubleRelease,
-        FindingKind::Metadata,
-        FindingKind::Divergence,
-        FindingKind::BackendPanic,
-        FindingKind::Hang,
-    ];
-
-    /// The kind's name as SPEC section 6 spells it.
-    pub const fn name(self) -> &'static str {
-        match self {
-            FindingKind::Overlap => "overlap",
-            FindingKind::OutsideMemory => "outside-memory",
-            FindingKind::OutOfNode => "out-of-node",
-            FindingKind::Misaligned => "misaligned",
-            FindingKind::Limit => "limit",
-            FindingKind::Goal => "goal",
-            FindingKind::SpuriousFailure => "spurious-failure",
-            FindingKind::WrongOutcome => "wrong-outcome",
-            FindingKind::Placement => "placement",
-            FindingKind::LostPages => "lost-pages",
-            FindingKind::DoubleRelease => "double-release",
-            FindingKind::Metadata => "metadata",
-            FindingKind::Divergence => "divergence",
-            FindingKind::BackendPanic => "backend-panic",
-            FindingKind::Hang => "hang",
-        }
-    }
-}
-
-impl fmt::Display for FindingKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// One broken promise: which backend, at which op, and what went wrong.
+/// A broken promise, before the runner adds the backend and op.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Finding {
-    /// What kind of promise was broken.
+pub struct Violation {
+    /// The finding kind.
     pub kind: FindingKind,
-    /// The backend's registry name.
-    pub backend: &'static str,
-    /// Index of the op in `Scenario::ops`; `None` during registration and
-    /// `setup`.
-    pub op_index: Option<usize>,
-    /// The kind of call that exposed it.
-    pub op_kind: OpKind,
-    /// A short, stable class of detail (`"result-below-goal"`), part of the
-    /// signature: it never contains numbers.
+    /// The stable detail class (no numbers).
     pub class: &'static str,
-    /// A human sentence with the numbers: expected against actual.
+    /// The human detail (with numbers).
     pub detail: String,
 }
 
-impl Finding {
-    /// The finding's signature `(kind, backend, op kind, detail class)`:
-    /// stable across runs and input sizes, so triage groups by it.
-    pub fn signature(&self) -> Signature {
-        Signature {
-            kind: self.kind,
-            backend: self.backend,
-            op_kind: self.op_kind,
-            class: self.class,
+fn violation(kind: FindingKind, class: &'static str, detail: String) -> Option<Violation> {
+    Some(Violation {
+        kind,
+        class,
+        detail,
+    })
+}
+
+/// The name of an outcome's kind.
+pub fn outcome_name<T>(outcome: &Outcome<T>) -> &'static str {
+    match outcome {
+        Ok(_) => "Ok",
+        Err(e) => e.name(),
+    }
+}
+
+/// Checks that a call's outcome kind is the one the contract expects.
+pub fn check_outcome<T, U>(expected: &Outcome<T>, actual: &Outcome<U>) -> Option<Violation> {
+    let (want, got) = (outcome_name(expected), outcome_name(actual));
+    if want == got {
+        return None;
+    }
+    let class = match (expected, actual) {
+        (Ok(_), Err(_)) => "refused-valid-call",
+        (Err(_), Ok(_)) => "accepted-bad-call",
+        _ => "wrong-error",
+    };
+    violation(
+        FindingKind::WrongOutcome,
+        class,
+        format!("expected {want}, got {got}"),
+    )
+}
+
+/// Checks that a call which returned an error changed nothing: the
+/// backend's own free map must still equal the model's.
+pub fn check_unchanged(model: &Model, backend_free: &[Range]) -> Option<Violation> {
+    let expected = model.free_map();
+    if expected == backend_free {
+        return None;
+    }
+    let at = first_difference(&expected, backend_free);
+    violation(
+        FindingKind::WrongOutcome,
+        "state-changed-on-error",
+        format!("the call failed but the free map changed near {at:#x}"),
+    )
+}
+
+fn first_difference(a: &[Range], b: &[Range]) -> PhysAddr {
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x.start().min(y.start());
         }
     }
+    let longer = if a.len() > b.len() { a } else { b };
+    longer.get(a.len().min(b.len())).map_or(0, |r| r.start())
 }
 
-impl fmt::Display for Finding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.op_index {
-            Some(i) => write!(f, "{} at op #{i}: {}", self.signature(), self.detail),
-            None => write!(f, "{} during {}: {}", self.signature(), self.op_kind.name(), self.detail),
+/// Syncs the model with the metadata the backend reports and checks it
+/// (SPEC section 5): new metadata must be usable RAM and free right now;
+/// metadata that disappeared becomes free again. `call_failed` says whether
+/// the call returned an error, in which case no metadata may change.
+pub fn check_metadata(
+    model: &mut Model,
+    reported: &[Range],
+    call_failed: bool,
+) -> Option<Violation> {
+    let page = model.granularity() == Granularity::Page;
+    let mut reported_norm: Vec<Range> = Vec::with_capacity(reported.len());
+    for &r in reported {
+        let r = if page {
+            match r.round_outward() {
+                Some(r) => r,
+                None => {
+                    return violation(
+                        FindingKind::Metadata,
+                        "outside-ram",
+                        format!("metadata {r} reaches past 2^64"),
+                    )
+                }
+            }
+        } else {
+            r
+        };
+        if !r.is_empty() {
+            reported_norm.push(r);
         }
     }
-}
-
-/// A finding's identity for deduplication (SPEC section 6).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Signature {
-    /// The finding's kind.
-    pub kind: FindingKind,
-    /// The backend's registry name.
-    pub backend: &'static str,
-    /// The kind of call.
-    pub op_kind: OpKind,
-    /// The detail class.
-    pub class: &'static str,
-}
-
-impl fmt::Display for Signature {
-    /// `kind/backend/op/class`, e.g. `goal/rootmem/alloc/result-below-goal`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}/{}/{}/{}",
-            self.kind.name(),
-            self.backend,
-            self.op_kind.name(),
-            self.class
-        )
+    reported_norm.sort();
+    let reported = crate::model::merge_ranges(reported_norm.into_iter());
+    let known = model.metadata();
+    if reported == known {
+        return None;
     }
+    if call_failed {
+        return violation(
+            FindingKind::WrongOutcome,
+            "state-changed-on-error",
+            format!("the call failed but the metadata moved: {known:?} -> {reported:?}"),
+        );
+    }
+    for &r in &reported {
+        if !model.is_ram(r) {
+            return violation(
+                FindingKind::Metadata,
+                "outside-ram",
+                format!("metadata {r} is not all usable RAM"),
+            );
+        }
+        if let Some(seg) = model
+            .pieces(r)
+            .find(|s| s.state != State::Free && s.state != State::Metadata)
+        {
+            return violation(
+                FindingKind::Metadata,
+                "over-taken",
+                format!(
+                    "new metadata {r} covers {} bytes at {}",
+                    seg.state.name(),
+                    seg.range
+                ),
+            );
+        }
+    }
+    for &r in &known {
+        model.set(r, |s| s == State::Metadata, State::Free);
+    }
+    for &r in &reported {
+        model.set(r, |_| true, State::Metadata);
+    }
+    None
+}
+
+/// Checks the outcome of `alloc(req)` against the model's verdict computed
+/// before the call (SPEC section 4): validity for every backend, exact
+/// placement for canonical ones.
+pub fn check_alloc(
+    model: &Model,
+    profile: &Profile,
+    req: &AllocRequest,
+    verdict: AllocVerdict,
+    actual: Outcome<PhysAddr>,
+) -> Option<Violation> {
+    match (verdict, actual) {
+        (AllocVerdict::Invalid, actual) => check_outcome(&Err::<(), _>(Error::Invalid), &actual),
+        (_, Err(Error::Invalid)) => violation(
+            FindingKind::WrongOutcome,
+            "refused-valid-call",
+            "expected a placement or a failure, got Invalid".into(),
+        ),
+        (AllocVerdict::Infeasible, Err(e)) => {
+            check_outcome(&Err::<(), _>(req.failure()), &Err::<(), _>(e))
+        }
+        (AllocVerdict::Feasible { stage, lowest, .. }, Err(e)) => violation(
+            FindingKind::SpuriousFailure,
+            "failed-while-feasible",
+            format!(
+                "got {e}, but stage {} had a placement at {lowest:#x}",
+                stage as u8
+            ),
+        ),
+        (verdict, Ok(a)) => check_placement(model, profile, req, verdict, a),
+    }
+}
+
+/// Checks a successful allocation at `a`: each rule of SPEC section 4 in
+/// turn, then the canonical policy.
+fn check_placement(
+    model: &Model,
+    profile: &Profile,
+    req: &AllocRequest,
+    verdict: AllocVerdict,
+    a: PhysAddr,
+) -> Option<Violation> {
+    let place = format!("[{a:#x}, +{:#x})", req.size);
+    let Some(foot) = model.alloc_footprint(a, req.size) else {
+        return violation(
+            FindingKind::OutsideMemory,
+            "end-past-2^64",
+            format!("{place} ends past 2^64"),
+        );
+    };
+    if a < PAGE_SIZE {
+        return violation(
+            FindingKind::OutsideMemory,
+            "first-page",
+            format!("{place} starts in the first page, which is never handed out"),
+        );
+    }
+    if a % req.align != 0 {
+        return violation(
+            FindingKind::Misaligned,
+            "start-not-aligned",
+            format!("{place} is not aligned to {:#x}", req.align),
+        );
+    }
+    if !profile.packing && !model.start_granular(a) {
+        return violation(
+            FindingKind::Misaligned,
+            "start-inside-page",
+            format!("{place} does not start on a page boundary"),
+        );
+    }
+    if req.limit != 0 && a.saturating_add(req.size) > req.limit {
+        return violation(
+            FindingKind::Limit,
+            "end-past-limit",
+            format!("{place} ends past the limit {:#x}", req.limit),
+        );
+    }
+    if !model.is_ram(foot) {
+        return violation(
+            FindingKind::OutsideMemory,
+            "touches-hole",
+            format!("{place} takes {foot}, which is not all usable RAM"),
+        );
+    }
+    if let Some(seg) = model.first_taken(foot) {
+        return violation(
+            FindingKind::Overlap,
+            overlap_class(seg.state),
+            format!(
+                "{place} takes {foot}, which overlaps {} bytes at {}",
+                seg.state.name(),
+                seg.range
+            ),
+        );
+    }
+    let nodes = model.nodes_of(foot);
+    if nodes.len() > 1 && !(req.nid.is_none() && profile.crosses_nodes) {
+        return violation(
+            FindingKind::OutOfNode,
+            "spans-nodes",
+            format!("{place} spans nodes {nodes:?}"),
+        );
+    }
+    check_stage(model, profile, req, verdict, a, &place, &nodes)
+}
+
+fn overlap_class(state: State) -> &'static str {
+    match state {
+        State::Free => "over-free",
+        State::Reserved => "over-reserved",
+        State::Allocated(_) => "over-allocated",
+        State::Slack(_) => "over-slack",
+        State::Metadata => "over-metadata",
+    }
+}
+
+/// Checks that `a` lands in the first feasible stage, then the canonical
+/// placement of that stage.
+fn check_stage(
+    model: &Model,
+    profile: &Profile,
+    req: &AllocRequest,
+    verdict: AllocVerdict,
+    a: PhysAddr,
+    place: &str,
+    nodes: &[u32],
+) -> Option<Violation> {
+    let AllocVerdict::Feasible {
+        stage,
+        lowest,
+        highest,
+    } = verdict
+    else {
+        if req.policy == NodePolicy::Exact && req.nid.is_some_and(|n| nodes != [n]) {
+            return violation(
+                FindingKind::OutOfNode,
+                "left-exact-node",
+                format!(
+                    "{place} is on nodes {nodes:?}, not on the exact node {:?}",
+                    req.nid
+                ),
+            );
+        }
+        return violation(
+            FindingKind::WrongOutcome,
+            "success-while-infeasible",
+            format!("{place} succeeded, but the model found no feasible placement"),
+        );
+    };
+    if !model.satisfies_stage(req, stage, a) {
+        let off_node = stage.on_node() && req.nid.is_some_and(|n| nodes != [n]);
+        return if off_node {
+            violation(
+                FindingKind::OutOfNode,
+                "left-node",
+                format!(
+                    "{place} is on nodes {nodes:?}, but node {:?} had room (stage {})",
+                    req.nid, stage as u8
+                ),
+            )
+        } else {
+            violation(
+                FindingKind::Goal,
+                "result-below-goal",
+                format!(
+                    "{place} is below the goal {:#x}, but stage {} had room at {lowest:#x}",
+                    req.goal, stage as u8
+                ),
+            )
+        };
+    }
+    let want = match profile.placement {
+        Placement::Lowest => lowest,
+        Placement::Highest => highest,
+        Placement::Historical => return None,
+    };
+    if a != want {
+        let class = match profile.placement {
+            Placement::Highest => "not-highest",
+            _ => "not-lowest",
+        };
+        return violation(
+            FindingKind::Placement,
+            class,
+            format!(
+                "{place}: the {class} rule of stage {} wants {want:#x}",
+                stage as u8
+            ),
+        );
+    }
+    None
+}
+
+/// Checks `release_all` (SPEC section 3 and 6): every expected page handed
+/// over once, nothing taken handed over, and the count right.
+pub fn check_release(
+    model: &Model,
+    profile: &Profile,
+    released: &[Range],
+    count: u64,
+) -> Option<Violation> {
+    let metadata_released = profile.metadata == MetadataHandoff::Released;
+    let mut sunk: Vec<Range> = released.to_vec();
+    sunk.sort();
+    let mut pages: u64 = 0;
+    for (i, r) in sunk.iter().enumerate() {
+        if !bootmem::range::is_page_aligned(r.start()) || !bootmem::range::is_page_aligned(r.end())
+        {
+            return violation(
+                FindingKind::WrongOutcome,
+                "released-partial-page",
+                format!("released {r}, which is not whole pages"),
+            );
+        }
+        if let Some(prev) = i.checked_sub(1).and_then(|p| sunk.get(p)) {
+            if prev.overlaps(*r) {
+                return violation(
+                    FindingKind::DoubleRelease,
+                    "page-released-twice",
+                    format!("{prev} and {r} were both released"),
+                );
+            }
+        }
+        if !model.is_ram(*r) {
+            return violation(
+                FindingKind::OutsideMemory,
+                "released-hole",
+                format!("released {r}, which is not all usable RAM"),
+            );
+        }
+        if let Some(seg) = model.pieces(*r).find(|s| {
+            !(s.state == State::Free || (metadata_released && s.state == State::Metadata))
+        }) {
+            return violation(
+                FindingKind::DoubleRelease,
+                "taken-page-released",
+                format!(
+                    "released {r}, which holds {} bytes at {}",
+                    seg.state.name(),
+                    seg.range
+                ),
+            );
+        }
+        pages += r.len() / PAGE_SIZE;
+    }
+    let expected = model.expected_release(metadata_released);
+    let sunk_merged = crate::model::merge_ranges(sunk.into_iter());
+    for want in &expected {
+        let covered = sunk_merged.iter().any(|r| r.contains(*want));
+        if covered {
+            continue;
+        }
+        let is_meta = model.pieces(*want).any(|s| s.state == State::Metadata);
+        return if is_meta {
+            violation(
+                FindingKind::Metadata,
+                "metadata-not-released",
+                format!("metadata pages in {want} were not released"),
+            )
+        } else {
+            violation(
+                FindingKind::LostPages,
+                "free-pages-not-released",
+                format!("free pages in {want} were not released"),
+            )
+        };
+    }
+    if pages != count {
+        return violation(
+            FindingKind::WrongOutcome,
+            "release-count",
+            format!("release_all returned {count}, but handed over {pages} pages"),
+        );
+    }
+    None
 }

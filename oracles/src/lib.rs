@@ -9,14 +9,16 @@
 
 pub mod check;
 pub mod decode;
+pub mod finding;
+pub mod guard;
 pub mod model;
 pub mod registry;
 pub mod run;
 pub mod scenario;
 pub mod text;
 
-pub use check::{Finding, FindingKind, Signature};
 pub use decode::{decode, DecodeBounds};
+pub use finding::{Finding, FindingKind, Signature};
 pub use registry::{backends, find_backend, BackendInfo};
 pub use run::{run, Report};
 pub use scenario::{MemoryMap, Op, OpKind, Part, RamRange, Scenario};

@@ -1,3 +1,528 @@
-//! model: STUB
-/// The model.
-pub struct Model;
+//! The reference model (SPEC section 6): an interval map of the usable RAM
+//! whose states are free, reserved, allocated (with id), slack (with id) and
+//! metadata. Holes are simply not covered.
+//!
+//! The model decides every expected outcome of SPEC section 3 and every
+//! feasibility question of SPEC section 4 by scanning intervals, and is kept
+//! small enough to be obviously right: a sorted `Vec` of segments, linear
+//! scans, no cleverness. Page-granular backends see the same code with every
+//! RAM range rounded inward to whole pages and every op range rounded per
+//! the contract.
+
+use crate::scenario::MemoryMap;
+use bootmem::range::{align_down, align_up, is_page_aligned, page_down, page_up};
+use bootmem::{
+    AllocRequest, Error, Granularity, Nid, NodePolicy, Outcome, PhysAddr, Profile, Range,
+    ReserveMode, PAGE_SIZE,
+};
+
+/// What one byte of usable RAM is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum State {
+    /// Free for allocation and hand-off.
+    Free,
+    /// Taken by a `reserve`.
+    Reserved,
+    /// Taken by the live allocation with this id.
+    Allocated(u32),
+    /// The unused tail of the last page of allocation `id` (page backends):
+    /// not free, never handed out again while the allocation's page lives.
+    Slack(u32),
+    /// The backend's own metadata.
+    Metadata,
+}
+
+impl State {
+    /// A short name for reports and finding classes.
+    pub const fn name(self) -> &'static str {
+        match self {
+            State::Free => "free",
+            State::Reserved => "reserved",
+            State::Allocated(_) => "allocated",
+            State::Slack(_) => "slack",
+            State::Metadata => "metadata",
+        }
+    }
+}
+
+/// A maximal piece of usable RAM of one node in one state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Segment {
+    /// The bytes.
+    pub range: Range,
+    /// The node whose RAM it is.
+    pub nid: Nid,
+    /// What the bytes are doing.
+    pub state: State,
+}
+
+/// The stages of SPEC section 4, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Stage {
+    /// On the requested node, start `>= goal`.
+    NodeGoal = 1,
+    /// Any node, start `>= goal`.
+    AnyGoal = 2,
+    /// On the requested node, any start.
+    NodeAny = 3,
+    /// Any node, any start.
+    AnyAny = 4,
+}
+
+impl Stage {
+    /// The stages that apply to `req`, in order (SPEC section 4): no node
+    /// skips 1 and 3; `exact` skips 2 and 4; goal 0 makes 3 and 4 repeats.
+    /// `exact` without a node has no node to be exact about and acts as
+    /// `prefer` (as memblock's `exact_nid` with `NUMA_NO_NODE` does).
+    pub fn for_request(req: &AllocRequest) -> Vec<Stage> {
+        [
+            Stage::NodeGoal,
+            Stage::AnyGoal,
+            Stage::NodeAny,
+            Stage::AnyAny,
+        ]
+        .into_iter()
+        .filter(|s| req.nid.is_some() || !s.on_node())
+        .filter(|s| req.policy == NodePolicy::Prefer || req.nid.is_none() || s.on_node())
+        .filter(|s| req.goal != 0 || s.above_goal())
+        .collect()
+    }
+
+    /// True for the stages that require the requested node.
+    pub const fn on_node(self) -> bool {
+        matches!(self, Stage::NodeGoal | Stage::NodeAny)
+    }
+
+    /// True for the stages that require `start >= goal`.
+    pub const fn above_goal(self) -> bool {
+        matches!(self, Stage::NodeGoal | Stage::AnyGoal)
+    }
+}
+
+/// The model's answer to an allocation request, computed before the call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AllocVerdict {
+    /// The request is malformed: the call must return `Invalid`.
+    Invalid,
+    /// No stage has a feasible placement: the call must fail.
+    Infeasible,
+    /// `stage` is the first stage with a feasible placement; `lowest` and
+    /// `highest` are its extreme feasible starts.
+    Feasible {
+        /// The first non-empty stage.
+        stage: Stage,
+        /// Its lowest feasible start.
+        lowest: PhysAddr,
+        /// Its highest feasible start.
+        highest: PhysAddr,
+    },
+}
+
+/// The reference model of one backend's memory.
+#[derive(Clone, Debug)]
+pub struct Model {
+    granularity: Granularity,
+    crosses_nodes: bool,
+    /// The usable RAM ranges (whole pages for page backends), sorted.
+    ram: Vec<(Range, Nid)>,
+    /// Segments covering exactly the usable RAM, sorted.
+    segs: Vec<Segment>,
+    retired: bool,
+}
+
+impl Model {
+    /// A model of `map` as a backend with `profile` sees it right after
+    /// registration: every usable byte free.
+    pub fn new(map: &MemoryMap, profile: &Profile) -> Model {
+        let ram: Vec<(Range, Nid)> = map
+            .ranges()
+            .iter()
+            .map(|r| match profile.granularity {
+                Granularity::Page => (r.range.round_inward(), r.nid),
+                Granularity::Byte => (r.range, r.nid),
+            })
+            .filter(|(r, _)| !r.is_empty())
+            .collect();
+        let segs = ram
+            .iter()
+            .map(|&(range, nid)| Segment {
+                range,
+                nid,
+                state: State::Free,
+            })
+            .collect();
+        Model {
+            granularity: profile.granularity,
+            crosses_nodes: profile.crosses_nodes,
+            ram,
+            segs,
+            retired: false,
+        }
+    }
+
+    /// The usable RAM ranges and their nodes.
+    pub fn ram(&self) -> &[(Range, Nid)] {
+        &self.ram
+    }
+
+    /// The current segments, sorted.
+    pub fn segments(&self) -> &[Segment] {
+        &self.segs
+    }
+
+    /// True once `release_all` succeeded.
+    pub fn is_retired(&self) -> bool {
+        self.retired
+    }
+
+    /// The segments overlapping `range`, clipped to it.
+    pub fn pieces(&self, range: Range) -> impl Iterator<Item = Segment> + '_ {
+        self.segs.iter().filter_map(move |s| {
+            s.range.intersect(range).map(|r| Segment {
+                range: r,
+                nid: s.nid,
+                state: s.state,
+            })
+        })
+    }
+
+    /// True when every byte of `range` is usable RAM (an empty range is).
+    pub fn is_ram(&self, range: Range) -> bool {
+        let mut next = range.start();
+        for seg in self.pieces(range) {
+            if seg.range.start() != next {
+                return false;
+            }
+            next = seg.range.end();
+        }
+        next == range.end()
+    }
+
+    /// True when `range` lies inside one usable RAM range of node `nid`.
+    pub fn in_node_range(&self, nid: Nid, range: Range) -> bool {
+        self.ram.iter().any(|&(r, n)| n == nid && r.contains(range))
+    }
+
+    /// The nodes whose RAM `range` touches, ascending, each once.
+    pub fn nodes_of(&self, range: Range) -> Vec<Nid> {
+        let mut nids: Vec<Nid> = self.pieces(range).map(|s| s.nid).collect();
+        nids.sort_unstable();
+        nids.dedup();
+        nids
+    }
+
+    /// The first state other than `Free` in `range`, if any.
+    pub fn first_taken(&self, range: Range) -> Option<Segment> {
+        self.pieces(range).find(|s| s.state != State::Free)
+    }
+
+    /// The free RAM as sorted, maximal ranges (nodes merged where they touch).
+    pub fn free_map(&self) -> Vec<Range> {
+        merge_ranges(
+            self.segs
+                .iter()
+                .filter(|s| s.state == State::Free)
+                .map(|s| s.range),
+        )
+    }
+
+    /// The metadata as sorted, maximal ranges.
+    pub fn metadata(&self) -> Vec<Range> {
+        merge_ranges(
+            self.segs
+                .iter()
+                .filter(|s| s.state == State::Metadata)
+                .map(|s| s.range),
+        )
+    }
+
+    /// Sets every byte of `range` (which must be usable RAM) whose state
+    /// satisfies `from` to `to`.
+    pub fn set(&mut self, range: Range, from: impl Fn(State) -> bool, to: State) {
+        if range.is_empty() {
+            return;
+        }
+        let mut out = Vec::with_capacity(self.segs.len() + 2);
+        for seg in &self.segs {
+            match seg.range.intersect(range) {
+                Some(mid) if from(seg.state) => {
+                    let before = Range::new(seg.range.start(), mid.start());
+                    let after = Range::new(mid.end(), seg.range.end());
+                    for (r, state) in [(before, seg.state), (Some(mid), to), (after, seg.state)] {
+                        if let Some(r) = r.filter(|r| !r.is_empty()) {
+                            out.push(Segment {
+                                range: r,
+                                nid: seg.nid,
+                                state,
+                            });
+                        }
+                    }
+                }
+                _ => out.push(*seg),
+            }
+        }
+        self.segs = coalesce(out);
+    }
+
+    /// The range the contract says a `reserve` of `[base, base + size)`
+    /// touches: rounded outward on page backends. `None` on overflow.
+    fn reserve_range(&self, base: PhysAddr, size: u64) -> Option<Range> {
+        let r = Range::from_base_size(base, size)?;
+        match self.granularity {
+            Granularity::Page => r.round_outward(),
+            Granularity::Byte => Some(r),
+        }
+    }
+
+    /// The range the contract says a `free` of `[base, base + size)`
+    /// touches: rounded inward on page backends. `None` on overflow.
+    fn free_range(&self, base: PhysAddr, size: u64) -> Option<Range> {
+        let r = Range::from_base_size(base, size)?;
+        match self.granularity {
+            Granularity::Page => Some(r.round_inward()),
+            Granularity::Byte => Some(r),
+        }
+    }
+
+    /// The expected outcome of `reserve` / `reserve_node` (with `node`), and
+    /// its effect applied when it is `Ok` (SPEC section 3).
+    pub fn reserve(
+        &mut self,
+        node: Option<Nid>,
+        base: PhysAddr,
+        size: u64,
+        mode: ReserveMode,
+    ) -> Outcome<()> {
+        if self.retired {
+            return Err(Error::Retired);
+        }
+        if size == 0 {
+            return Ok(());
+        }
+        let range = self.reserve_range(base, size).ok_or(Error::Invalid)?;
+        if !self.is_ram(range) {
+            return Err(Error::Invalid);
+        }
+        if let Some(nid) = node {
+            if !self.in_node_range(nid, range) {
+                return Err(Error::Invalid);
+            }
+        }
+        if mode == ReserveMode::Exclusive && self.first_taken(range).is_some() {
+            return Err(Error::Busy);
+        }
+        self.set(range, |s| s == State::Free, State::Reserved);
+        Ok(())
+    }
+
+    /// The expected outcome of `free` / `free_node` (with `node`), and its
+    /// effect applied when it is `Ok` (SPEC section 3).
+    pub fn free(&mut self, node: Option<Nid>, base: PhysAddr, size: u64) -> Outcome<()> {
+        if self.retired {
+            return Err(Error::Retired);
+        }
+        if size == 0 {
+            return Ok(());
+        }
+        let range = self.free_range(base, size).ok_or(Error::Invalid)?;
+        if range.is_empty() {
+            return Ok(());
+        }
+        if !self.is_ram(range) {
+            return Err(Error::Invalid);
+        }
+        if let Some(nid) = node {
+            if !self.in_node_range(nid, range) {
+                return Err(Error::Invalid);
+            }
+        }
+        if self.pieces(range).any(|s| s.state == State::Metadata) {
+            return Err(Error::Invalid);
+        }
+        if self.pieces(range).any(|s| s.state == State::Free) {
+            return Err(Error::DoubleFree);
+        }
+        self.set(range, |_| true, State::Free);
+        Ok(())
+    }
+
+    /// The bytes an allocation `[a, a + size)` takes: whole pages on page
+    /// backends. `None` on overflow.
+    pub fn alloc_footprint(&self, a: PhysAddr, size: u64) -> Option<Range> {
+        let r = Range::from_base_size(a, size)?;
+        match self.granularity {
+            Granularity::Page => Range::new(page_down(a), page_up(r.end())?),
+            Granularity::Byte => Some(r),
+        }
+    }
+
+    /// Maximal runs of contiguous free RAM a placement may lie in for a
+    /// stage: only node `on_node` if given; split at node changes unless
+    /// `cross` allows spanning nodes.
+    fn free_runs(&self, on_node: Option<Nid>, cross: bool) -> Vec<Range> {
+        let mut runs: Vec<(Range, Nid)> = Vec::new();
+        for seg in &self.segs {
+            if seg.state != State::Free || on_node.is_some_and(|n| n != seg.nid) {
+                continue;
+            }
+            match runs.last_mut() {
+                Some((run, nid))
+                    if run.end() == seg.range.start() && (cross || *nid == seg.nid) =>
+                {
+                    *run = Range::new(run.start(), seg.range.end()).unwrap_or(*run);
+                }
+                _ => runs.push((seg.range, seg.nid)),
+            }
+        }
+        runs.into_iter().map(|(r, _)| r).collect()
+    }
+
+    /// The lowest and highest feasible starts of `req` in `stage`
+    /// (SPEC section 4), or `None` when the stage is empty.
+    pub fn stage_bounds(&self, req: &AllocRequest, stage: Stage) -> Option<(PhysAddr, PhysAddr)> {
+        let on_node = if stage.on_node() { req.nid } else { None };
+        let cross = self.crosses_nodes && req.nid.is_none();
+        let page = self.granularity == Granularity::Page;
+        let align = if page {
+            req.align.max(PAGE_SIZE)
+        } else {
+            req.align
+        };
+        let taken_len = if page { page_up(req.size)? } else { req.size };
+        let mut lo = PAGE_SIZE;
+        if stage.above_goal() {
+            lo = lo.max(req.goal);
+        }
+        let mut found: Option<(PhysAddr, PhysAddr)> = None;
+        for run in self.free_runs(on_node, cross) {
+            let lo = lo.max(run.start());
+            let mut hi = run.end().checked_sub(taken_len);
+            if req.limit != 0 {
+                hi = hi
+                    .zip(req.limit.checked_sub(req.size))
+                    .map(|(a, b)| a.min(b));
+            }
+            let (Some(first), Some(hi)) = (align_up(lo, align), hi) else {
+                continue;
+            };
+            let Some(last) = align_down(hi, align) else {
+                continue;
+            };
+            if first <= hi && first <= last {
+                found = Some(match found {
+                    None => (first, last),
+                    Some((low, _)) => (low, last),
+                });
+            }
+        }
+        found
+    }
+
+    /// What the contract expects of `alloc(req)` right now.
+    pub fn alloc_verdict(&self, req: &AllocRequest) -> AllocVerdict {
+        if req.validate().is_err() {
+            return AllocVerdict::Invalid;
+        }
+        for stage in Stage::for_request(req) {
+            if let Some((lowest, highest)) = self.stage_bounds(req, stage) {
+                return AllocVerdict::Feasible {
+                    stage,
+                    lowest,
+                    highest,
+                };
+            }
+        }
+        AllocVerdict::Infeasible
+    }
+
+    /// True when a placement at `a` meets the node and goal rules of `stage`
+    /// for `req` (the other feasibility rules are checked elsewhere).
+    pub fn satisfies_stage(&self, req: &AllocRequest, stage: Stage, a: PhysAddr) -> bool {
+        let Some(foot) = self.alloc_footprint(a, req.size) else {
+            return false;
+        };
+        let nodes = self.nodes_of(foot);
+        let node_ok = match (stage.on_node(), req.nid) {
+            (true, Some(n)) => nodes == [n],
+            _ => true,
+        };
+        node_ok && (!stage.above_goal() || a >= req.goal)
+    }
+
+    /// Records allocation `id` at `[a, a + size)`: its bytes become
+    /// `Allocated(id)` and the rest of its last page `Slack(id)`.
+    pub fn apply_alloc(&mut self, id: u32, a: PhysAddr, size: u64) {
+        let (Some(bytes), Some(foot)) = (
+            Range::from_base_size(a, size),
+            self.alloc_footprint(a, size),
+        ) else {
+            return;
+        };
+        if let Some(slack) = Range::new(bytes.end(), foot.end()) {
+            self.set(slack, |_| true, State::Slack(id));
+        }
+        self.set(bytes, |_| true, State::Allocated(id));
+    }
+
+    /// The pages `release_all` must hand over: every whole page whose bytes
+    /// are all free, or metadata when `metadata_released`, as sorted maximal
+    /// ranges.
+    pub fn expected_release(&self, metadata_released: bool) -> Vec<Range> {
+        let handed = self.segs.iter().filter(|s| {
+            s.state == State::Free || (metadata_released && s.state == State::Metadata)
+        });
+        merge_ranges(handed.map(|s| s.range))
+            .into_iter()
+            .map(|r| r.round_inward())
+            .filter(|r| !r.is_empty())
+            .collect()
+    }
+
+    /// Marks the model retired: every later call must return `Retired`.
+    pub fn retire(&mut self) {
+        self.retired = true;
+    }
+
+    /// True when `a` is page aligned or the model is byte-granular.
+    pub fn start_granular(&self, a: PhysAddr) -> bool {
+        self.granularity == Granularity::Byte || is_page_aligned(a)
+    }
+
+    /// The model's granularity.
+    pub fn granularity(&self) -> Granularity {
+        self.granularity
+    }
+}
+
+/// Sorted maximal ranges covering the union of `ranges` (which must be
+/// sorted by start).
+pub fn merge_ranges(ranges: impl Iterator<Item = Range>) -> Vec<Range> {
+    let mut out: Vec<Range> = Vec::new();
+    for r in ranges {
+        match out.last_mut() {
+            Some(last) if last.end() >= r.start() => {
+                *last = Range::new(last.start(), last.end().max(r.end())).unwrap_or(*last);
+            }
+            _ => out.push(r),
+        }
+    }
+    out
+}
+
+/// Merges neighbouring segments of the same node and state.
+fn coalesce(segs: Vec<Segment>) -> Vec<Segment> {
+    let mut out: Vec<Segment> = Vec::with_capacity(segs.len());
+    for seg in segs {
+        match out.last_mut() {
+            Some(last)
+                if last.range.end() == seg.range.start()
+                    && last.nid == seg.nid
+                    && last.state == seg.state =>
+            {
+                last.range = Range::new(last.range.start(), seg.range.end()).unwrap_or(last.range);
+            }
+            _ => out.push(seg),
+        }
+    }
+    out
+}

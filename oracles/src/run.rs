@@ -1,16 +1,285 @@
-//! run: STUB
-use crate::check::Finding;
+//! Playing a scenario: every backend beside its own model, every op
+//! checked, the first finding per backend kept (DESIGN "the walk of one
+//! input", steps 3 and 4).
+//!
+//! Each call is judged in the same order: the backend makes the call (a
+//! Rust panic becomes `backend-panic`); the metadata it now reports is
+//! synced into the model as if it had appeared before the call's own effect
+//! (that is where memblock puts a doubled array); then the outcome is
+//! compared with the model's expectation, and a call that failed must leave
+//! the backend's free map as it was.
+
+use crate::check::{self, Violation};
+use crate::finding::{Finding, FindingKind};
+use crate::guard::guarded;
+use crate::model::Model;
 use crate::registry::BackendInfo;
-use crate::scenario::Scenario;
+use crate::scenario::{Op, OpKind, Scenario};
+use bootmem::{AllocRequest, BootMem, Error, Outcome, PhysAddr, Profile, Range};
 
 /// What playing one scenario found.
 #[derive(Clone, Debug, Default)]
 pub struct Report {
     /// At most one finding per backend, in backend order.
     pub findings: Vec<Finding>,
+    /// Backends whose `setup` returned `NoMem` (no room for their metadata
+    /// in this map): they played no op. Not a finding.
+    pub skipped: Vec<&'static str>,
+    /// Ops played, summed over backends.
+    pub ops_played: usize,
 }
 
-/// Plays `scenario` against each backend beside its own model.
-pub fn run(_scenario: &Scenario, _backends: &[BackendInfo]) -> Report {
-    Report::default()
+/// Plays `scenario` against each backend beside its own model and returns
+/// every backend's first finding.
+pub fn run(scenario: &Scenario, backends: &[BackendInfo]) -> Report {
+    let mut report = Report::default();
+    for info in backends {
+        let (finding, played, skipped) = play(scenario, info);
+        report.ops_played += played;
+        if skipped {
+            report.skipped.push(info.name);
+        }
+        report.findings.extend(finding);
+    }
+    report
+}
+
+/// A live allocation: its start and size.
+#[derive(Clone, Copy, Debug)]
+struct Live {
+    start: PhysAddr,
+    size: u64,
+}
+
+/// One backend beside its model, mid-scenario.
+struct Player {
+    backend: Box<dyn BootMem>,
+    profile: Profile,
+    model: Model,
+    live: Vec<Live>,
+    next_id: u32,
+}
+
+/// What went wrong in one step: a contract violation or a panic.
+enum Stop {
+    Violation(Violation),
+    Panic(String),
+}
+
+impl From<Violation> for Stop {
+    fn from(v: Violation) -> Stop {
+        Stop::Violation(v)
+    }
+}
+
+/// Plays the scenario on one backend. Returns its first finding, the number
+/// of ops played, and whether `setup` found no room.
+fn play(scenario: &Scenario, info: &BackendInfo) -> (Option<Finding>, usize, bool) {
+    let finding = |op_index, op_kind, stop: Stop| {
+        let (kind, class, detail) = match stop {
+            Stop::Violation(v) => (v.kind, v.class, v.detail),
+            Stop::Panic(msg) => (FindingKind::BackendPanic, "panic", msg),
+        };
+        Finding {
+            kind,
+            backend: info.name,
+            op_index,
+            op_kind,
+            class,
+            detail,
+        }
+    };
+    let mut player = match guarded(|| Player::new(scenario, info)) {
+        Ok(Ok(p)) => p,
+        Ok(Err((kind, stop))) => return (Some(finding(None, kind, stop)), 0, false),
+        Err(msg) => {
+            return (
+                Some(finding(None, OpKind::AddMemory, Stop::Panic(msg))),
+                0,
+                false,
+            )
+        }
+    };
+    match player.setup() {
+        Ok(true) => {}
+        Ok(false) => return (None, 0, true),
+        Err(stop) => return (Some(finding(None, OpKind::Setup, stop)), 0, false),
+    }
+    for (index, op) in scenario.ops.iter().enumerate() {
+        if let Err(stop) = player.step(op) {
+            return (
+                Some(finding(Some(index), op.kind(), stop)),
+                index + 1,
+                false,
+            );
+        }
+    }
+    (None, scenario.ops.len(), false)
+}
+
+/// Runs a backend call under the panic guard.
+fn call<R>(f: impl FnOnce() -> R) -> Result<R, Stop> {
+    guarded(f).map_err(Stop::Panic)
+}
+
+impl Player {
+    /// A fresh backend with the map registered, and its model.
+    fn new(scenario: &Scenario, info: &BackendInfo) -> Result<Player, (OpKind, Stop)> {
+        let mut backend = (info.make)();
+        let profile = backend.profile();
+        for r in scenario.map.ranges() {
+            let got = backend.add_memory(r.range, r.nid);
+            if let Some(v) = check::check_outcome(&Ok::<(), Error>(()), &got) {
+                return Err((OpKind::AddMemory, v.into()));
+            }
+        }
+        Ok(Player {
+            model: Model::new(&scenario.map, &profile),
+            backend,
+            profile,
+            live: Vec::new(),
+            next_id: 0,
+        })
+    }
+
+    /// Runs `setup`. `Ok(false)` when the backend found no room for its
+    /// metadata (`NoMem`), which ends the scenario for it without a finding.
+    fn setup(&mut self) -> Result<bool, Stop> {
+        let backend = &mut self.backend;
+        let got = call(|| backend.setup())?;
+        match got {
+            Err(Error::NoMem) => Ok(false),
+            other => {
+                self.sync_metadata(other.is_err())?;
+                if let Some(v) = check::check_outcome(&Ok::<(), Error>(()), &other) {
+                    return Err(v.into());
+                }
+                Ok(true)
+            }
+        }
+    }
+
+    /// Syncs and checks the backend's metadata (skipped once retired).
+    fn sync_metadata(&mut self, call_failed: bool) -> Result<(), Stop> {
+        if self.model.is_retired() {
+            return Ok(());
+        }
+        let backend = &self.backend;
+        let reported = call(|| backend.metadata())?;
+        match check::check_metadata(&mut self.model, &reported, call_failed) {
+            Some(v) => Err(v.into()),
+            None => Ok(()),
+        }
+    }
+
+    /// Compares a finished call's outcome with the model's expectation;
+    /// a failed call must have changed nothing.
+    fn judge<T>(&mut self, expected: &Outcome<()>, actual: &Outcome<T>) -> Result<(), Stop> {
+        if let Some(v) = check::check_outcome(expected, actual) {
+            return Err(v.into());
+        }
+        if actual.is_err() && !self.model.is_retired() {
+            let backend = &self.backend;
+            let free = call(|| backend.free_map())?;
+            if let Some(v) = check::check_unchanged(&self.model, &free) {
+                return Err(v.into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Plays one op.
+    fn step(&mut self, op: &Op) -> Result<(), Stop> {
+        match *op {
+            Op::Reserve { base, size, mode } => {
+                let backend = &mut self.backend;
+                let got = call(|| backend.reserve(base, size, mode))?;
+                self.sync_metadata(got.is_err())?;
+                let want = self.model.reserve(None, base, size, mode);
+                self.judge(&want, &got)
+            }
+            Op::ReserveNode {
+                nid,
+                base,
+                size,
+                mode,
+            } => {
+                let backend = &mut self.backend;
+                let got = call(|| backend.reserve_node(nid, base, size, mode))?;
+                self.sync_metadata(got.is_err())?;
+                let want = self.model.reserve(Some(nid), base, size, mode);
+                self.judge(&want, &got)
+            }
+            Op::Free { base, size } => self.free(None, base, size),
+            Op::FreeNode { nid, base, size } => self.free(Some(nid), base, size),
+            Op::Alloc(req) => self.alloc(&req),
+            Op::FreeAlloc { index, part } => {
+                if self.live.is_empty() {
+                    return Ok(());
+                }
+                let k = index as usize % self.live.len();
+                let live = self.live.remove(k);
+                let range = part.of(live.start, live.size).unwrap_or(Range::EMPTY);
+                self.free(None, range.start(), range.len())
+            }
+            Op::ReleaseAll => self.release_all(),
+        }
+    }
+
+    fn free(&mut self, nid: Option<u32>, base: PhysAddr, size: u64) -> Result<(), Stop> {
+        let backend = &mut self.backend;
+        let got = call(|| match nid {
+            Some(n) => backend.free_node(n, base, size),
+            None => backend.free(base, size),
+        })?;
+        self.sync_metadata(got.is_err())?;
+        let want = self.model.free(nid, base, size);
+        self.judge(&want, &got)
+    }
+
+    fn alloc(&mut self, req: &AllocRequest) -> Result<(), Stop> {
+        let backend = &mut self.backend;
+        let got = call(|| backend.alloc(req))?;
+        self.sync_metadata(got.is_err())?;
+        if self.model.is_retired() {
+            return self.judge(&Err(Error::Retired), &got);
+        }
+        let verdict = self.model.alloc_verdict(req);
+        if let Some(v) = check::check_alloc(&self.model, &self.profile, req, verdict, got) {
+            return Err(v.into());
+        }
+        match got {
+            Ok(start) => {
+                let id = self.next_id;
+                self.next_id += 1;
+                self.model.apply_alloc(id, start, req.size);
+                self.live.push(Live {
+                    start,
+                    size: req.size,
+                });
+                Ok(())
+            }
+            Err(_) => self.judge(&got.map(|_| ()), &got),
+        }
+    }
+
+    fn release_all(&mut self) -> Result<(), Stop> {
+        let mut released: Vec<Range> = Vec::new();
+        let backend = &mut self.backend;
+        let got = call(|| backend.release_all(&mut |r| released.push(r)))?;
+        if self.model.is_retired() {
+            return self.judge(&Err(Error::Retired), &got);
+        }
+        match got {
+            Ok(count) => {
+                if let Some(v) = check::check_release(&self.model, &self.profile, &released, count)
+                {
+                    return Err(v.into());
+                }
+                self.model.retire();
+                Ok(())
+            }
+            Err(_) => self.judge(&Ok(()), &got),
+        }
+    }
 }

@@ -80,8 +80,8 @@ impl MemoryMap {
             let r = ranges[i];
             match merged.last_mut() {
                 Some(last) if last.nid == r.nid && last.range.end() == r.range.start() => {
-                    last.range = Range::new(last.range.start(), r.range.end())
-                        .unwrap_or(last.range);
+                    last.range =
+                        Range::new(last.range.start(), r.range.end()).unwrap_or(last.range);
                 }
                 _ => merged.push(r),
             }
@@ -178,11 +178,7 @@ pub enum Op {
     /// `free([base, base + size))`.
     Free { base: PhysAddr, size: u64 },
     /// `free_node(nid, [base, base + size))`.
-    FreeNode {
-        nid: Nid,
-        base: PhysAddr,
-        size: u64,
-    },
+    FreeNode { nid: Nid, base: PhysAddr, size: u64 },
     /// `alloc(request)`.
     Alloc(AllocRequest),
     /// Frees `part` of the live allocation number `index % live_count`
