@@ -13,7 +13,7 @@ pub mod bitmap;
 pub mod range;
 pub mod rootmem;
 
-pub use range::{PhysAddr, Pfn, Range, PAGE_SHIFT, PAGE_SIZE, SMP_CACHE_BYTES};
+pub use range::{Pfn, PhysAddr, Range, PAGE_SHIFT, PAGE_SIZE, SMP_CACHE_BYTES};
 pub use rootmem::RootMem;
 
 use std::fmt;

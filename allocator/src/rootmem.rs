@@ -1,23 +1,1597 @@
-//! rootmem: STUB
-use crate::*;
-/// Rootmem.
-#[derive(Default)]
-pub struct RootMem;
-impl RootMem {
-    /// New.
-    pub fn new() -> RootMem { RootMem }
+//! rootmem: one bitmap for all PFNs of all nodes.
+//!
+//! Johannes Weiner's proposal, "[RFC 0/2] Rootmem: boot-time memory
+//! allocator", LKML, 2008-05-03 (reference section 2.1, S16). Instead of
+//! classic bootmem's bitmap per node, rootmem keeps **one bitmap for all
+//! PFNs of all nodes together**, so nodes whose PFN ranges interleave stop
+//! being a special case and "allocations crossing node boundaries work
+//! implicitly". Every node is registered first (`add_memory`), then
+//! `setup` places the bitmap and enables the allocator; the rest of the API
+//! is bootmem-compatible. The patch body was never found in the archives, so
+//! the details below follow the SPEC contract (sections 3 to 5) and classic
+//! bootmem's bitmap conventions (reference section 1.1):
+//!
+//! - one bit per page from the lowest usable page to one past the highest,
+//!   set = taken, clear = free ([`crate::bitmap::Bitmap`]);
+//! - the bitmap is `ceil(pages / 8)` bytes rounded up to `sizeof(long)`, and
+//!   lives in the lowest run of contiguous usable pages (not page 0) that can
+//!   hold it; its pages are set in the bitmap itself, reported by
+//!   [`BootMem::metadata`], and handed over at `release_all`;
+//! - usable RAM is the whole pages inside registered ranges; partial pages
+//!   and the gaps between ranges are holes, whose bits stay set forever;
+//! - allocation is a lowest-first first fit over the bitmap, stage by stage
+//!   (SPEC section 4).
+
+use crate::bitmap::Bitmap;
+use crate::range::{align_up, pfn_down, pfn_up};
+use crate::{
+    AllocRequest, BootMem, Error, Granularity, MetadataHandoff, Nid, NodePolicy, Outcome, Pfn,
+    PhysAddr, Placement, Profile, Range, Registration, ReserveMode, MAX_NODES, PAGE_SHIFT,
+    PAGE_SIZE,
+};
+
+/// The longest PFN span, in pages, that `setup` will build a bitmap for:
+/// 2^31 pages (8 TiB of address space, a 256 MiB host bitmap).
+///
+/// This is a limit of the host running the model, not of rootmem: a span
+/// whose bitmap would fit in a run of RAM but is longer than this makes
+/// `setup` return [`Error::NoMem`] rather than exhaust the fuzzing host. It
+/// is 2048 times the default generation bound (a 4 GiB span, SPEC section 2).
+pub const MAX_SPAN_PAGES: u64 = 1 << 31;
+
+/// The rootmem backend: registered RAM ranges plus, once set up, the one
+/// bitmap covering every PFN of every node.
+#[derive(Debug, Default)]
+pub struct RootMem {
+    /// Registered RAM, sorted by start, normalized: adjacent ranges of one
+    /// node are merged, so two entries of one node never touch.
+    ram: Vec<Ram>,
+    /// Where the allocator is in its life.
+    state: State,
 }
+
+/// One registered RAM range and its node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Ram {
+    range: Range,
+    nid: Nid,
+}
+
+/// The life of a rootmem instance.
+#[derive(Debug, Default)]
+enum State {
+    /// Taking `add_memory` calls; nothing else works yet.
+    #[default]
+    Registering,
+    /// `setup` succeeded: the bitmap exists.
+    Ready(Ready),
+    /// `release_all` ran: every call is `Retired`.
+    Retired,
+}
+
+/// A half-open run of page frames `[lo, hi)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Pages {
+    lo: Pfn,
+    hi: Pfn,
+}
+
+impl Pages {
+    /// The whole pages inside `range`, or `None` when there is none.
+    fn whole_in(range: Range) -> Option<Pages> {
+        let lo = pfn_up(range.start())?;
+        let hi = pfn_down(range.end());
+        (lo < hi).then_some(Pages { lo, hi })
+    }
+
+    /// The pages of a page-aligned range (the result of rounding).
+    fn of_aligned(range: Range) -> Pages {
+        Pages {
+            lo: pfn_down(range.start()),
+            hi: pfn_down(range.end()),
+        }
+    }
+
+    /// Number of pages.
+    fn len(self) -> u64 {
+        self.hi.saturating_sub(self.lo)
+    }
+
+    /// True when every page of `inner` is one of these pages.
+    fn contains(self, inner: Pages) -> bool {
+        self.lo <= inner.lo && inner.hi <= self.hi
+    }
+
+    /// True when the two runs share a page.
+    fn overlaps(self, other: Pages) -> bool {
+        self.lo < other.hi && other.lo < self.hi
+    }
+
+    /// The byte range of these pages. Every PFN rootmem handles is a whole
+    /// page inside a `Range`, hence below `2^64 / PAGE_SIZE`, so the shifts
+    /// are exact.
+    fn bytes(self) -> Range {
+        Range::new(self.lo << PAGE_SHIFT, self.hi << PAGE_SHIFT).unwrap_or(Range::EMPTY)
+    }
+}
+
+/// The set-up allocator: the bitmap and what `setup` learned from the map.
+#[derive(Debug)]
+struct Ready {
+    /// One bit per page of `[base, base + map.len())`, set = taken.
+    map: Bitmap,
+    /// PFN of bit 0: the lowest usable page.
+    base: Pfn,
+    /// The bitmap's own pages.
+    meta: Pages,
+    /// The maximal runs of usable pages, ascending: whole pages of the
+    /// registered ranges, with runs of touching ranges joined even across
+    /// nodes. A page is usable RAM exactly when it lies in one of them.
+    runs: Vec<Pages>,
+}
+
+/// The node rule of one placement stage (SPEC section 4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Nodes {
+    /// Only inside one RAM range of this node.
+    On(Nid),
+    /// Inside one RAM range of any node (requests that name a node).
+    AnyOneRange,
+    /// Inside one run of usable pages: anywhere without a hole, across
+    /// touching ranges of different nodes (requests with no node: rootmem
+    /// crosses nodes).
+    Anywhere,
+}
+
+/// One placement stage: a node rule and the lowest start PFN allowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stage {
+    nodes: Nodes,
+    from: Pfn,
+}
+
+/// What an allocation needs from the bitmap, in pages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Fit {
+    /// Pages touched: `[a, page_up(a + size))` for a page-aligned `a`.
+    pages: u64,
+    /// Start alignment in PFNs: `max(align, PAGE_SIZE) / PAGE_SIZE`.
+    step: u64,
+    /// Exclusive bound on the end PFN that keeps `a + size <= limit`
+    /// (`u64::MAX` without a limit).
+    end_cap: Pfn,
+}
+
+impl Fit {
+    /// The page shape of a validated request, or `None` when its limit is
+    /// below its size, so that nothing can ever be feasible.
+    fn of(req: &AllocRequest) -> Option<Fit> {
+        let pages = req.size.div_ceil(PAGE_SIZE);
+        let step = req.align.max(PAGE_SIZE) >> PAGE_SHIFT;
+        let end_cap = if req.limit == 0 {
+            u64::MAX
+        } else {
+            // a + size <= limit  <=>  a / PAGE_SIZE <= (limit - size) / PAGE_SIZE
+            let last_start = req.limit.checked_sub(req.size)? >> PAGE_SHIFT;
+            last_start.saturating_add(pages)
+        };
+        Some(Fit {
+            pages,
+            step,
+            end_cap,
+        })
+    }
+}
+
+/// The stages of SPEC section 4 that apply to `req`, in order: on the node
+/// from the goal, any node from the goal, on the node from anywhere, any node
+/// from anywhere. No node skips the "on the node" stages, policy `Exact`
+/// skips the "any node" stages (but `Exact` without a node has no node to be
+/// exact about and acts as `Prefer`, as memblock's `exact_nid` does with
+/// `NUMA_NO_NODE`), and a zero goal drops the repeated stages 3 and 4. A goal past the last page start makes the goal stages empty (they
+/// are not skipped, they simply have no placement).
+fn stages(req: &AllocRequest) -> Vec<Stage> {
+    let any = match (req.nid, req.policy) {
+        (Some(_), NodePolicy::Exact) => None,
+        (Some(_), NodePolicy::Prefer) => Some(Nodes::AnyOneRange),
+        (None, _) => Some(Nodes::Anywhere),
+    };
+    let on = req.nid.map(Nodes::On);
+    let mut starts = vec![pfn_up(req.goal)];
+    if req.goal != 0 {
+        starts.push(Some(0));
+    }
+    let mut out = Vec::with_capacity(4);
+    for from in starts.into_iter().flatten() {
+        let from = from.max(1); // a >= PAGE_SIZE: page 0 is never handed out
+        out.extend(
+            [on, any]
+                .into_iter()
+                .flatten()
+                .map(|nodes| Stage { nodes, from }),
+        );
+    }
+    out
+}
+
+/// The maximal runs of usable whole pages of a sorted, normalized RAM list;
+/// touching runs (of ranges of different nodes) are joined.
+fn usable_runs(ram: &[Ram]) -> Vec<Pages> {
+    let mut runs: Vec<Pages> = Vec::new();
+    for pages in ram.iter().filter_map(|r| Pages::whole_in(r.range)) {
+        match runs.last_mut() {
+            Some(last) if last.hi == pages.lo => last.hi = pages.hi,
+            _ => runs.push(pages),
+        }
+    }
+    runs
+}
+
+/// Pages of a bitmap over `span` pages: `ceil(span / 8)` bytes rounded up
+/// to `sizeof(long)` (`bootmem_bootmap_pages`), then to whole pages.
+fn bitmap_pages(span: u64) -> u64 {
+    let bytes = span.div_ceil(u64::BITS.into()) * 8;
+    bytes.div_ceil(PAGE_SIZE)
+}
+
+/// The lowest `pages` contiguous usable pages not including page 0.
+fn place_bitmap(runs: &[Pages], pages: u64) -> Option<Pages> {
+    runs.iter().find_map(|run| {
+        let lo = run.lo.max(1);
+        let hi = lo.checked_add(pages)?;
+        (hi <= run.hi).then_some(Pages { lo, hi })
+    })
+}
+
+/// `Ok` when `nid` is `None`, or when `pages` lie inside the whole pages of
+/// one RAM range of node `nid`; `Invalid` otherwise (the `_node` calls).
+fn check_node(ram: &[Ram], nid: Option<Nid>, pages: Pages) -> Outcome<()> {
+    let Some(nid) = nid else { return Ok(()) };
+    let inside = ram
+        .iter()
+        .filter(|r| r.nid == nid)
+        .filter_map(|r| Pages::whole_in(r.range))
+        .any(|whole| whole.contains(pages));
+    if inside {
+        Ok(())
+    } else {
+        Err(Error::Invalid)
+    }
+}
+
+/// The set-up allocator, or `Unsupported` before `setup` and `Retired`
+/// after `release_all`.
+fn ready_mut(state: &mut State) -> Outcome<&mut Ready> {
+    match state {
+        State::Registering => Err(Error::Unsupported),
+        State::Ready(ready) => Ok(ready),
+        State::Retired => Err(Error::Retired),
+    }
+}
+
+impl Ready {
+    /// Builds the bitmap over the usable `runs` (ascending, maximal): all
+    /// bits set, usable pages cleared, the bitmap's own pages set. `NoMem`
+    /// when there is no usable page, no run can hold the bitmap, or the host
+    /// cannot hold it ([`MAX_SPAN_PAGES`]). Decided from the runs before any
+    /// host allocation.
+    fn build(runs: Vec<Pages>) -> Outcome<Ready> {
+        let (Some(first), Some(last)) = (runs.first(), runs.last()) else {
+            return Err(Error::NoMem);
+        };
+        let base = first.lo;
+        let span = last.hi - base;
+        let meta = place_bitmap(&runs, bitmap_pages(span)).ok_or(Error::NoMem)?;
+        if span > MAX_SPAN_PAGES {
+            return Err(Error::NoMem);
+        }
+        let mut map = Bitmap::try_new(span, true).ok_or(Error::NoMem)?;
+        for run in &runs {
+            map.clear_range(run.lo.saturating_sub(base), run.hi.saturating_sub(base));
+        }
+        map.set_range(meta.lo.saturating_sub(base), meta.hi.saturating_sub(base));
+        Ok(Ready {
+            map,
+            base,
+            meta,
+            runs,
+        })
+    }
+
+    /// The bit of page `pfn`; PFNs below the base map to bit 0, which only
+    /// happens for exclusive bounds of empty windows.
+    fn bit(&self, pfn: Pfn) -> u64 {
+        pfn.saturating_sub(self.base)
+    }
+
+    /// The page of bit `bit`.
+    fn pfn(&self, bit: u64) -> Pfn {
+        self.base.saturating_add(bit)
+    }
+
+    /// True when every page of the non-empty run `pages` is usable RAM.
+    fn is_usable(&self, pages: Pages) -> bool {
+        let after = self.runs.partition_point(|run| run.lo <= pages.lo);
+        after
+            .checked_sub(1)
+            .and_then(|i| self.runs.get(i))
+            .is_some_and(|run| pages.lo < pages.hi && run.contains(pages))
+    }
+
+    /// True when any page of `pages` is taken.
+    fn any_taken(&self, pages: Pages) -> bool {
+        self.map.any_set(self.bit(pages.lo), self.bit(pages.hi))
+    }
+
+    /// True when every page of `pages` is taken.
+    fn all_taken(&self, pages: Pages) -> bool {
+        self.map.all_set(self.bit(pages.lo), self.bit(pages.hi))
+    }
+
+    /// Marks `pages` taken.
+    fn set(&mut self, pages: Pages) {
+        let (lo, hi) = (self.bit(pages.lo), self.bit(pages.hi));
+        self.map.set_range(lo, hi);
+    }
+
+    /// Marks `pages` free.
+    fn clear(&mut self, pages: Pages) {
+        let (lo, hi) = (self.bit(pages.lo), self.bit(pages.hi));
+        self.map.clear_range(lo, hi);
+    }
+
+    /// The maximal runs of free pages, ascending.
+    fn free_runs(&self) -> impl Iterator<Item = Pages> + '_ {
+        self.map
+            .clear_runs(0, self.map.len())
+            .map(|(lo, hi)| Pages {
+                lo: self.pfn(lo),
+                hi: self.pfn(hi),
+            })
+    }
+
+    /// The `fit.pages` free pages inside `[lo, hi)` with the lowest start
+    /// that is a multiple of `fit.step`: a first fit that skips taken pages
+    /// a word at a time and steps by alignment.
+    fn first_fit(&self, lo: Pfn, hi: Pfn, fit: Fit) -> Option<Pages> {
+        let mut pos = lo;
+        loop {
+            let free = self.pfn(self.map.find_next_clear(self.bit(pos), self.bit(hi))?);
+            let start = align_up(free, fit.step)?;
+            let end = start.checked_add(fit.pages)?;
+            if end > hi {
+                return None;
+            }
+            match self.map.find_next_set(self.bit(start), self.bit(end)) {
+                None => return Some(Pages { lo: start, hi: end }),
+                Some(taken) => pos = self.pfn(taken).checked_add(1)?,
+            }
+        }
+    }
+
+    /// The feasible placement of `stage` with the lowest start: the first
+    /// fit in each of the stage's windows, in ascending order, cut to the
+    /// goal and the limit.
+    fn first_fit_in_stage(&self, ram: &[Ram], stage: Stage, fit: Fit) -> Option<Pages> {
+        let windows: Vec<Pages> = match stage.nodes {
+            Nodes::On(nid) => ram
+                .iter()
+                .filter(|r| r.nid == nid)
+                .filter_map(|r| Pages::whole_in(r.range))
+                .collect(),
+            Nodes::AnyOneRange => ram
+                .iter()
+                .filter_map(|r| Pages::whole_in(r.range))
+                .collect(),
+            // A run is maximal, so no placement spans two: the runs are the
+            // bitmap's span without its holes, which the scan need not visit.
+            Nodes::Anywhere => self.runs.clone(),
+        };
+        windows.into_iter().find_map(|window| {
+            let lo = window.lo.max(stage.from);
+            let hi = window.hi.min(fit.end_cap);
+            self.first_fit(lo, hi, fit)
+        })
+    }
+}
+
+impl RootMem {
+    /// An allocator with no RAM registered, waiting for `add_memory` calls
+    /// and then `setup`.
+    pub fn new() -> RootMem {
+        RootMem::default()
+    }
+
+    /// `reserve` and `reserve_node` (`nid` = `Some`): outward rounding,
+    /// usable RAM, the node rule, then `Busy` or marking.
+    fn reserve_pages(
+        &mut self,
+        nid: Option<Nid>,
+        base: PhysAddr,
+        size: u64,
+        mode: ReserveMode,
+    ) -> Outcome<()> {
+        let ready = ready_mut(&mut self.state)?;
+        if size == 0 {
+            return Ok(());
+        }
+        let rounded = Range::from_base_size(base, size)
+            .and_then(Range::round_outward)
+            .ok_or(Error::Invalid)?;
+        let pages = Pages::of_aligned(rounded);
+        check_node(&self.ram, nid, pages)?;
+        if !ready.is_usable(pages) {
+            return Err(Error::Invalid);
+        }
+        if mode == ReserveMode::Exclusive && ready.any_taken(pages) {
+            return Err(Error::Busy);
+        }
+        ready.set(pages);
+        Ok(())
+    }
+
+    /// `free` and `free_node` (`nid` = `Some`): inward rounding, usable RAM,
+    /// the node rule and the metadata (all `Invalid`), then `DoubleFree` or
+    /// clearing.
+    fn free_pages(&mut self, nid: Option<Nid>, base: PhysAddr, size: u64) -> Outcome<()> {
+        let ready = ready_mut(&mut self.state)?;
+        if size == 0 {
+            return Ok(());
+        }
+        let rounded = Range::from_base_size(base, size)
+            .ok_or(Error::Invalid)?
+            .round_inward();
+        if rounded.is_empty() {
+            return Ok(());
+        }
+        let pages = Pages::of_aligned(rounded);
+        check_node(&self.ram, nid, pages)?;
+        if !ready.is_usable(pages) || pages.overlaps(ready.meta) {
+            return Err(Error::Invalid);
+        }
+        if !ready.all_taken(pages) {
+            return Err(Error::DoubleFree);
+        }
+        ready.clear(pages);
+        Ok(())
+    }
+
+    /// Inserts a checked range, merging it with the ranges of the same node
+    /// that end where it starts or start where it ends.
+    fn insert_normalized(&mut self, range: Range, nid: Nid) {
+        let mut merged = range;
+        self.ram.retain(|r| {
+            let touches = r.range.end() == range.start() || r.range.start() == range.end();
+            if r.nid == nid && touches {
+                let start = merged.start().min(r.range.start());
+                let end = merged.end().max(r.range.end());
+                merged = Range::new(start, end).unwrap_or(merged);
+                false
+            } else {
+                true
+            }
+        });
+        let at = self
+            .ram
+            .partition_point(|r| r.range.start() < merged.start());
+        self.ram.insert(at, Ram { range: merged, nid });
+    }
+}
+
 impl BootMem for RootMem {
-    fn name(&self) -> &'static str { "rootmem" }
-    fn profile(&self) -> Profile { Profile { granularity: Granularity::Page, placement: Placement::Lowest, packing: false, crosses_nodes: true, metadata: MetadataHandoff::Released, registration: Registration::BeforeSetup } }
-    fn add_memory(&mut self, _range: Range, _nid: Nid) -> Outcome<()> { Err(Error::Unsupported) }
-    fn setup(&mut self) -> Outcome<()> { Err(Error::Unsupported) }
-    fn reserve(&mut self, _base: PhysAddr, _size: u64, _mode: ReserveMode) -> Outcome<()> { Err(Error::Unsupported) }
-    fn reserve_node(&mut self, _nid: Nid, _base: PhysAddr, _size: u64, _mode: ReserveMode) -> Outcome<()> { Err(Error::Unsupported) }
-    fn free(&mut self, _base: PhysAddr, _size: u64) -> Outcome<()> { Err(Error::Unsupported) }
-    fn free_node(&mut self, _nid: Nid, _base: PhysAddr, _size: u64) -> Outcome<()> { Err(Error::Unsupported) }
-    fn alloc(&mut self, _req: &AllocRequest) -> Outcome<PhysAddr> { Err(Error::Unsupported) }
-    fn release_all(&mut self, _sink: &mut dyn FnMut(Range)) -> Outcome<u64> { Err(Error::Unsupported) }
-    fn metadata(&self) -> Vec<Range> { vec![] }
-    fn free_map(&self) -> Vec<Range> { vec![] }
+    fn name(&self) -> &'static str {
+        "rootmem"
+    }
+
+    fn profile(&self) -> Profile {
+        Profile {
+            granularity: Granularity::Page,
+            placement: Placement::Lowest,
+            packing: false,
+            crosses_nodes: true,
+            metadata: MetadataHandoff::Released,
+            registration: Registration::BeforeSetup,
+        }
+    }
+
+    /// Registers RAM before `setup` (`Unsupported` after it, `Retired` after
+    /// `release_all`). `Invalid` for an empty range, `nid >= MAX_NODES`, or
+    /// any byte overlap with registered RAM. Adjacent ranges of the same
+    /// node merge into one.
+    fn add_memory(&mut self, range: Range, nid: Nid) -> Outcome<()> {
+        match self.state {
+            State::Registering => {}
+            State::Ready(_) => return Err(Error::Unsupported),
+            State::Retired => return Err(Error::Retired),
+        }
+        if range.is_empty() || nid >= MAX_NODES || self.ram.iter().any(|r| r.range.overlaps(range))
+        {
+            return Err(Error::Invalid);
+        }
+        self.insert_normalized(range, nid);
+        Ok(())
+    }
+
+    /// Places the one bitmap in the lowest run of contiguous usable pages
+    /// (not page 0) that holds it and enables the allocator. `NoMem` when
+    /// there is no usable page or no such run; a failed setup changes
+    /// nothing, so more RAM may be added and setup retried. `Unsupported`
+    /// when already set up.
+    fn setup(&mut self) -> Outcome<()> {
+        match self.state {
+            State::Registering => {}
+            State::Ready(_) => return Err(Error::Unsupported),
+            State::Retired => return Err(Error::Retired),
+        }
+        self.state = State::Ready(Ready::build(usable_runs(&self.ram))?);
+        Ok(())
+    }
+
+    fn reserve(&mut self, base: PhysAddr, size: u64, mode: ReserveMode) -> Outcome<()> {
+        self.reserve_pages(None, base, size, mode)
+    }
+
+    fn reserve_node(
+        &mut self,
+        nid: Nid,
+        base: PhysAddr,
+        size: u64,
+        mode: ReserveMode,
+    ) -> Outcome<()> {
+        self.reserve_pages(Some(nid), base, size, mode)
+    }
+
+    fn free(&mut self, base: PhysAddr, size: u64) -> Outcome<()> {
+        self.free_pages(None, base, size)
+    }
+
+    fn free_node(&mut self, nid: Nid, base: PhysAddr, size: u64) -> Outcome<()> {
+        self.free_pages(Some(nid), base, size)
+    }
+
+    /// The lowest feasible page-aligned start of the first stage that has
+    /// one (SPEC section 4); its pages are marked taken.
+    fn alloc(&mut self, req: &AllocRequest) -> Outcome<PhysAddr> {
+        let ready = ready_mut(&mut self.state)?;
+        req.validate()?;
+        let Some(fit) = Fit::of(req) else {
+            return Err(req.failure());
+        };
+        let found = stages(req)
+            .into_iter()
+            .find_map(|stage| ready.first_fit_in_stage(&self.ram, stage, fit));
+        let Some(pages) = found else {
+            return Err(req.failure());
+        };
+        ready.set(pages);
+        Ok(pages.bytes().start())
+    }
+
+    /// Hands each maximal run of free pages to `sink`, then the bitmap's
+    /// pages, and returns the number of pages handed over.
+    fn release_all(&mut self, sink: &mut dyn FnMut(Range)) -> Outcome<u64> {
+        ready_mut(&mut self.state)?;
+        let State::Ready(ready) = std::mem::replace(&mut self.state, State::Retired) else {
+            return Err(Error::Unsupported);
+        };
+        let mut count = 0;
+        for run in ready.free_runs() {
+            sink(run.bytes());
+            count += run.len();
+        }
+        sink(ready.meta.bytes());
+        Ok(count + ready.meta.len())
+    }
+
+    fn metadata(&self) -> Vec<Range> {
+        match &self.state {
+            State::Ready(ready) => vec![ready.meta.bytes()],
+            State::Registering | State::Retired => Vec::new(),
+        }
+    }
+
+    fn free_map(&self) -> Vec<Range> {
+        match &self.state {
+            State::Ready(ready) => ready.free_runs().map(Pages::bytes).collect(),
+            State::Registering | State::Retired => Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Tests in the style of the kernel's `tools/testing/memblock`: each
+    //! draws the memory layout it builds and states what it expects.
+    //! In the pictures `B` is the bitmap, `r` reserved, `a` allocated, `.`
+    //! free, `x` a hole; one character is one page unless labelled.
+
+    use super::*;
+    use crate::{NodePolicy, OnFail};
+
+    const P: u64 = PAGE_SIZE;
+    const MIB: u64 = 1 << 20;
+
+    fn r(start: u64, end: u64) -> Range {
+        Range::new(start, end).expect("test range")
+    }
+
+    /// A rootmem with `map` registered (start, end, nid) and set up.
+    fn booted(map: &[(u64, u64, Nid)]) -> RootMem {
+        let mut rm = RootMem::new();
+        for &(start, end, nid) in map {
+            assert_eq!(rm.add_memory(r(start, end), nid), Ok(()));
+        }
+        assert_eq!(rm.setup(), Ok(()));
+        rm
+    }
+
+    /// A request for `size` bytes aligned to `align`, any node, NoMem.
+    fn req(size: u64, align: u64) -> AllocRequest {
+        AllocRequest::new(size, align)
+    }
+
+    /// The same request, on node `nid` with `policy`.
+    fn on(nid: Nid, policy: NodePolicy, mut base: AllocRequest) -> AllocRequest {
+        base.nid = Some(nid);
+        base.policy = policy;
+        base
+    }
+
+    fn release(rm: &mut RootMem) -> (Outcome<u64>, Vec<Range>) {
+        let mut got = Vec::new();
+        let count = rm.release_all(&mut |range| got.push(range));
+        (count, got)
+    }
+
+    // ---- setup -------------------------------------------------------
+
+    /// ```text
+    ///   |.|B|.............. node 0, 1 MiB ..............|
+    ///      ^ bitmap: 256 pages need 32 bytes, one page
+    /// ```
+    /// Expect the bitmap on page 1: page 0 is never handed out.
+    #[test]
+    fn setup_places_the_bitmap_on_the_lowest_page_after_page_zero() {
+        let rm = booted(&[(0, MIB, 0)]);
+        assert_eq!(rm.metadata(), vec![r(P, 2 * P)]);
+        assert_eq!(rm.free_map(), vec![r(0, P), r(2 * P, MIB)]);
+    }
+
+    /// ```text
+    ///   |x|..|xxxx hole up to 256 MiB xxxx|BBB|..... node 1, 128 MiB .....|
+    ///     node 0: 2 pages                  ^ bitmap: 98303 pages, 3 pages
+    /// ```
+    /// Expect the bitmap in node 1: node 0's run is too small to hold it.
+    #[test]
+    fn setup_skips_a_run_too_small_for_the_bitmap() {
+        let rm = booted(&[(P, 3 * P, 0), (256 * MIB, 384 * MIB, 1)]);
+        assert_eq!(rm.metadata(), vec![r(256 * MIB, 256 * MIB + 3 * P)]);
+        assert_eq!(rm.free_map()[0], r(P, 3 * P));
+    }
+
+    /// ```text
+    ///   |x|n0|n0|n1|n1|xxxx hole up to 400 MiB xxxx|... node 2, 1 MiB ...|
+    ///      BBBBBBBBBBB  bitmap: 102655 pages need 4 pages
+    /// ```
+    /// Expect the bitmap across the touching ranges of nodes 0 and 1.
+    #[test]
+    fn setup_places_the_bitmap_across_touching_ranges_of_two_nodes() {
+        let rm = booted(&[(P, 3 * P, 0), (3 * P, 5 * P, 1), (400 * MIB, 401 * MIB, 2)]);
+        assert_eq!(rm.metadata(), vec![r(P, 5 * P)]);
+        assert_eq!(rm.free_map(), vec![r(400 * MIB, 401 * MIB)]);
+    }
+
+    /// ```text
+    ///   |.|   a single page of RAM: page 0
+    /// ```
+    /// Expect NoMem: the bitmap may not live on page 0.
+    #[test]
+    fn setup_never_places_the_bitmap_on_page_zero() {
+        let mut rm = RootMem::new();
+        assert_eq!(rm.add_memory(r(0, P), 0), Ok(()));
+        assert_eq!(rm.setup(), Err(Error::NoMem));
+    }
+
+    /// ```text
+    ///   |x[xxxxx]x|   RAM 0x1800..0x2800 holds no whole page
+    /// ```
+    /// Expect NoMem, and no change: RAM may still be added and setup retried.
+    #[test]
+    fn setup_without_a_whole_page_is_nomem_and_changes_nothing() {
+        let mut rm = RootMem::new();
+        assert_eq!(rm.add_memory(r(0x1800, 0x2800), 0), Ok(()));
+        assert_eq!(rm.setup(), Err(Error::NoMem));
+        assert_eq!(rm.setup(), Err(Error::NoMem));
+        assert!(rm.metadata().is_empty());
+        assert_eq!(rm.alloc(&req(1, 1)), Err(Error::Unsupported));
+        assert_eq!(rm.add_memory(r(16 * P, 32 * P), 0), Ok(()));
+        assert_eq!(rm.setup(), Ok(()));
+        assert_eq!(rm.metadata(), vec![r(16 * P, 17 * P)]);
+    }
+
+    /// ```text
+    ///   |B.. 1 MiB ..|xxxxxxxxxx 2^63 bytes of hole xxxxxxxxxx|.. 1 MiB ..|
+    /// ```
+    /// Expect NoMem, decided before allocating a 2^48-byte host bitmap.
+    #[test]
+    fn an_absurd_span_is_nomem_without_allocating_its_bitmap() {
+        let mut rm = RootMem::new();
+        assert_eq!(rm.add_memory(r(0, MIB), 0), Ok(()));
+        assert_eq!(rm.add_memory(r(1 << 63, (1 << 63) + MIB), 1), Ok(()));
+        assert_eq!(rm.setup(), Err(Error::NoMem));
+        assert!(rm.metadata().is_empty());
+    }
+
+    /// Expect NoMem for a span past [`MAX_SPAN_PAGES`], even when one huge
+    /// range could hold its bitmap: a host limit, not a rootmem one.
+    #[test]
+    fn a_span_past_the_host_limit_is_nomem() {
+        let mut rm = RootMem::new();
+        assert_eq!(rm.add_memory(r(0, 1 << 62), 0), Ok(()));
+        assert_eq!(rm.setup(), Err(Error::NoMem));
+    }
+
+    /// Expect a 4 GiB span (one million pages, a 128 KiB bitmap) to work.
+    #[test]
+    fn a_four_gib_span_sets_up() {
+        let rm = booted(&[(0, 2 * MIB, 0), ((4 << 30) - 2 * MIB, 4 << 30, 1)]);
+        assert_eq!(rm.metadata(), vec![r(P, 33 * P)]);
+    }
+
+    #[test]
+    fn setup_twice_is_unsupported_and_so_is_add_memory_after_it() {
+        let mut rm = booted(&[(0, MIB, 0)]);
+        assert_eq!(rm.setup(), Err(Error::Unsupported));
+        assert_eq!(rm.add_memory(r(MIB, 2 * MIB), 0), Err(Error::Unsupported));
+        assert_eq!(rm.metadata(), vec![r(P, 2 * P)]);
+    }
+
+    // ---- add_memory ----------------------------------------------------
+
+    #[test]
+    fn add_memory_refuses_empty_ranges_bad_nodes_and_overlap() {
+        let mut rm = RootMem::new();
+        assert_eq!(rm.add_memory(r(P, P), 0), Err(Error::Invalid));
+        assert_eq!(rm.add_memory(r(0, P), MAX_NODES), Err(Error::Invalid));
+        assert_eq!(rm.add_memory(r(0, 4 * P), MAX_NODES - 1), Ok(()));
+        assert_eq!(rm.add_memory(r(4 * P - 1, 8 * P), 1), Err(Error::Invalid));
+        assert_eq!(
+            rm.add_memory(r(P, 2 * P), MAX_NODES - 1),
+            Err(Error::Invalid)
+        );
+        assert_eq!(rm.add_memory(r(4 * P, 8 * P), 1), Ok(()));
+    }
+
+    /// ```text
+    ///   |.|B|.|..........|     node 0: 0..0x2800 + 0x2800..0x5000
+    ///          ^ page 2 straddles the two ranges
+    /// ```
+    /// Expect page 2 to be RAM: adjacent ranges of one node merge.
+    #[test]
+    fn adjacent_ranges_of_one_node_merge_so_their_shared_page_is_ram() {
+        let rm = booted(&[(0x2800, 0x5000, 0), (0, 0x2800, 0)]);
+        assert_eq!(
+            rm.ram,
+            vec![Ram {
+                range: r(0, 0x5000),
+                nid: 0
+            }]
+        );
+        assert_eq!(rm.free_map(), vec![r(0, P), r(2 * P, 5 * P)]);
+    }
+
+    /// ```text
+    ///   |.|B|x|.|.|     node 0: 0..0x2800, node 1: 0x2800..0x5000
+    ///        ^ page 2 is partial in both ranges
+    /// ```
+    /// Expect page 2 to be a hole: ranges of different nodes never merge.
+    #[test]
+    fn adjacent_ranges_of_two_nodes_leave_their_shared_page_a_hole() {
+        let rm = booted(&[(0, 0x2800, 0), (0x2800, 0x5000, 1)]);
+        assert_eq!(rm.ram.len(), 2);
+        assert_eq!(rm.free_map(), vec![r(0, P), r(3 * P, 5 * P)]);
+    }
+
+    // ---- life cycle ----------------------------------------------------
+
+    #[test]
+    fn every_call_but_registration_before_setup_is_unsupported() {
+        let mut rm = RootMem::new();
+        assert_eq!(rm.add_memory(r(0, MIB), 0), Ok(()));
+        let unsupported = Err(Error::Unsupported);
+        assert_eq!(rm.reserve(0, 0, ReserveMode::Default), unsupported);
+        assert_eq!(
+            rm.reserve_node(0, P, P, ReserveMode::Exclusive),
+            unsupported
+        );
+        assert_eq!(rm.free(0, 0), unsupported);
+        assert_eq!(rm.free_node(0, P, P), unsupported);
+        assert_eq!(rm.alloc(&req(0, 3)), Err(Error::Unsupported));
+        assert_eq!(release(&mut rm), (Err(Error::Unsupported), vec![]));
+        assert!(rm.metadata().is_empty() && rm.free_map().is_empty());
+        assert_eq!(rm.profile().registration, Registration::BeforeSetup);
+        assert_eq!(rm.name(), "rootmem");
+    }
+
+    /// ```text
+    ///   |.|B|r|.........|
+    /// ```
+    /// Expect release_all to hand over page 0, pages 3.. and then the
+    /// bitmap: 1 + 13 + 1 = 15 pages.
+    #[test]
+    fn release_all_hands_over_free_runs_then_the_bitmap_and_counts_pages() {
+        let mut rm = booted(&[(0, 16 * P, 0)]);
+        assert_eq!(rm.reserve(2 * P, 1, ReserveMode::Default), Ok(()));
+        let (count, got) = release(&mut rm);
+        assert_eq!(count, Ok(15));
+        assert_eq!(got, vec![r(0, P), r(3 * P, 16 * P), r(P, 2 * P)]);
+    }
+
+    #[test]
+    fn every_call_after_release_all_is_retired() {
+        let mut rm = booted(&[(0, MIB, 0)]);
+        assert!(release(&mut rm).0.is_ok());
+        let retired = Err(Error::Retired);
+        assert_eq!(rm.add_memory(r(MIB, 2 * MIB), 0), retired);
+        assert_eq!(rm.setup(), retired);
+        assert_eq!(rm.reserve(P, P, ReserveMode::Default), retired);
+        assert_eq!(rm.reserve_node(0, P, 0, ReserveMode::Default), retired);
+        assert_eq!(rm.free(P, 0), retired);
+        assert_eq!(rm.free_node(0, P, P), retired);
+        assert_eq!(rm.alloc(&req(P, P)), Err(Error::Retired));
+        assert_eq!(release(&mut rm), (Err(Error::Retired), vec![]));
+        assert!(rm.metadata().is_empty() && rm.free_map().is_empty());
+    }
+
+    // ---- reserve -------------------------------------------------------
+
+    #[test]
+    fn reserve_of_size_zero_is_ok_anywhere_and_changes_nothing() {
+        let mut rm = booted(&[(0, MIB, 0)]);
+        assert_eq!(rm.reserve(u64::MAX, 0, ReserveMode::Exclusive), Ok(()));
+        assert_eq!(
+            rm.reserve_node(99, 5 * MIB, 0, ReserveMode::Default),
+            Ok(())
+        );
+        assert_eq!(rm.free_map(), vec![r(0, P), r(2 * P, MIB)]);
+    }
+
+    #[test]
+    fn reserve_that_overflows_or_rounds_past_two_to_the_64_is_invalid() {
+        let mut rm = booted(&[(0, MIB, 0)]);
+        assert_eq!(
+            rm.reserve(u64::MAX - 10, 20, ReserveMode::Default),
+            Err(Error::Invalid)
+        );
+        assert_eq!(
+            rm.reserve(u64::MAX - 10, 5, ReserveMode::Default),
+            Err(Error::Invalid)
+        );
+        assert_eq!(
+            rm.reserve(P, u64::MAX, ReserveMode::Default),
+            Err(Error::Invalid)
+        );
+    }
+
+    /// ```text
+    ///   |.|B|r|r|.....|    reserve(0x2800, 0x1000)
+    ///         [ ]  the request straddles pages 2 and 3
+    /// ```
+    /// Expect both pages taken: reserve rounds outward.
+    #[test]
+    fn reserve_rounds_outward_to_whole_pages() {
+        let mut rm = booted(&[(0, 16 * P, 0)]);
+        assert_eq!(rm.reserve(0x2800, 0x1000, ReserveMode::Default), Ok(()));
+        assert_eq!(rm.free_map(), vec![r(0, P), r(4 * P, 16 * P)]);
+    }
+
+    /// ```text
+    ///   |.|B|.|.|[x]   RAM ends at 0x4800: page 4 is partial, a hole
+    ///           [  ]   reserve(0x3800, 0x1000)
+    /// ```
+    /// Expect Invalid: a reserve touching a hole, even after rounding.
+    #[test]
+    fn reserve_touching_a_hole_is_invalid() {
+        let mut rm = booted(&[(0, 0x4800, 0)]);
+        assert_eq!(
+            rm.reserve(0x3800, 0x1000, ReserveMode::Default),
+            Err(Error::Invalid)
+        );
+        assert_eq!(
+            rm.reserve(0x4000, 1, ReserveMode::Default),
+            Err(Error::Invalid)
+        );
+        assert_eq!(rm.reserve(0x3fff, 1, ReserveMode::Default), Ok(()));
+        assert_eq!(
+            rm.reserve(MIB, P, ReserveMode::Default),
+            Err(Error::Invalid)
+        );
+    }
+
+    /// ```text
+    ///   |.|B|.|r|.|....|
+    ///       [       ]  exclusive reserve of pages 2..5
+    /// ```
+    /// Expect Busy and no change; a default reserve of the same range is fine.
+    #[test]
+    fn exclusive_reserve_of_partly_taken_memory_is_busy_and_changes_nothing() {
+        let mut rm = booted(&[(0, 16 * P, 0)]);
+        assert_eq!(rm.reserve(3 * P, P, ReserveMode::Exclusive), Ok(()));
+        let before = rm.free_map();
+        assert_eq!(
+            rm.reserve(2 * P, 3 * P, ReserveMode::Exclusive),
+            Err(Error::Busy)
+        );
+        assert_eq!(
+            rm.reserve_node(0, 2 * P, 3 * P, ReserveMode::Exclusive),
+            Err(Error::Busy)
+        );
+        assert_eq!(rm.reserve(P, 1, ReserveMode::Exclusive), Err(Error::Busy));
+        assert_eq!(rm.free_map(), before);
+        assert_eq!(rm.reserve(2 * P, 3 * P, ReserveMode::Default), Ok(()));
+        assert_eq!(rm.free_map(), vec![r(0, P), r(5 * P, 16 * P)]);
+    }
+
+    /// ```text
+    ///   |.|B|.|.|.|.|  node 0: pages 0..4, node 1: pages 4..6
+    ///           [   ]  reserve of pages 3..5
+    /// ```
+    /// Expect reserve to span the node boundary, and reserve_node to refuse.
+    #[test]
+    fn reserve_may_span_touching_nodes_but_reserve_node_may_not() {
+        let mut rm = booted(&[(0, 4 * P, 0), (4 * P, 6 * P, 1)]);
+        let mode = ReserveMode::Default;
+        assert_eq!(rm.reserve_node(0, 3 * P, 2 * P, mode), Err(Error::Invalid));
+        assert_eq!(rm.reserve_node(1, 3 * P, 2 * P, mode), Err(Error::Invalid));
+        assert_eq!(rm.reserve_node(1, 3 * P, P, mode), Err(Error::Invalid));
+        assert_eq!(rm.free_map(), vec![r(0, P), r(2 * P, 6 * P)]);
+        assert_eq!(rm.reserve_node(1, 4 * P + 1, 1, mode), Ok(()));
+        assert_eq!(rm.reserve(3 * P, 2 * P, mode), Ok(()));
+        assert_eq!(
+            rm.free_map(),
+            vec![r(0, P), r(2 * P, 3 * P), r(5 * P, 6 * P)]
+        );
+    }
+
+    /// ```text
+    ///   |.|B|..node 0..|xx|..node 0..|   two ranges of node 0 with a hole
+    ///            [            ]
+    /// ```
+    /// Expect Invalid from reserve_node: not inside one range of the node.
+    #[test]
+    fn reserve_node_must_lie_inside_one_range_of_the_node() {
+        let mut rm = booted(&[(0, 4 * P, 0), (5 * P, 8 * P, 0)]);
+        let mode = ReserveMode::Default;
+        assert_eq!(rm.reserve_node(0, 3 * P, 3 * P, mode), Err(Error::Invalid));
+        assert_eq!(rm.reserve_node(0, 5 * P, 3 * P, mode), Ok(()));
+        assert_eq!(
+            rm.reserve_node(MAX_NODES, 2 * P, P, mode),
+            Err(Error::Invalid)
+        );
+    }
+
+    // ---- free ----------------------------------------------------------
+
+    #[test]
+    fn free_of_size_zero_is_ok_and_overflow_is_invalid() {
+        let mut rm = booted(&[(0, MIB, 0)]);
+        assert_eq!(rm.free(u64::MAX, 0), Ok(()));
+        assert_eq!(rm.free_node(7, u64::MAX, 0), Ok(()));
+        assert_eq!(rm.free(u64::MAX - 10, 20), Err(Error::Invalid));
+        assert_eq!(rm.free_node(0, 2, u64::MAX), Err(Error::Invalid));
+    }
+
+    /// ```text
+    ///   |.|B|r|r|r|r|....|
+    ///          [  ]        free(0x3400, 0xa00): no whole page
+    ///       [         ]    free(0x1800, 0x3000): pages 2..4 whole
+    /// ```
+    /// Expect the first free to be an Ok no-op and the second to free pages
+    /// 2 and 3 only: free rounds inward.
+    #[test]
+    fn free_rounds_inward() {
+        let mut rm = booted(&[(0, 16 * P, 0)]);
+        assert_eq!(rm.reserve(2 * P, 4 * P, ReserveMode::Default), Ok(()));
+        assert_eq!(rm.free(0x3400, 0xa00), Ok(()));
+        assert_eq!(
+            rm.free_node(9, 0x3400, 0xa00),
+            Ok(()),
+            "empty after rounding"
+        );
+        assert_eq!(rm.free_map(), vec![r(0, P), r(6 * P, 16 * P)]);
+        assert_eq!(rm.free(0x1800, 0x3000), Ok(()));
+        assert_eq!(
+            rm.free_map(),
+            vec![r(0, P), r(2 * P, 4 * P), r(6 * P, 16 * P)]
+        );
+    }
+
+    /// ```text
+    ///   |.|B|r|.|r|....|
+    ///       [     ]      free of pages 2..5, page 3 already free
+    /// ```
+    /// Expect DoubleFree and no change.
+    #[test]
+    fn free_of_partly_free_memory_is_a_double_free_and_changes_nothing() {
+        let mut rm = booted(&[(0, 16 * P, 0)]);
+        assert_eq!(rm.reserve(2 * P, P, ReserveMode::Default), Ok(()));
+        assert_eq!(rm.reserve(4 * P, P, ReserveMode::Default), Ok(()));
+        let before = rm.free_map();
+        assert_eq!(rm.free(2 * P, 3 * P), Err(Error::DoubleFree));
+        assert_eq!(rm.free_node(0, 2 * P, 3 * P), Err(Error::DoubleFree));
+        assert_eq!(rm.free(8 * P, P), Err(Error::DoubleFree));
+        assert_eq!(rm.free_map(), before);
+    }
+
+    /// ```text
+    ///   |.|B|.|
+    ///     [ ]    free of the bitmap's page
+    /// ```
+    /// Expect Invalid: the bitmap is not the caller's to free.
+    #[test]
+    fn free_of_the_bitmap_is_invalid() {
+        let mut rm = booted(&[(0, 16 * P, 0)]);
+        assert_eq!(rm.free(P, P), Err(Error::Invalid));
+        assert_eq!(rm.free(0, 3 * P), Err(Error::Invalid));
+        assert_eq!(rm.metadata(), vec![r(P, 2 * P)]);
+    }
+
+    /// ```text
+    ///   |.|B|.|.|xx|     RAM 0..0x4000, then a hole
+    ///         [      ]   free of page 3 (free) and page 4 (hole)
+    /// ```
+    /// Expect Invalid rather than DoubleFree: Invalid takes precedence.
+    #[test]
+    fn free_touching_a_hole_is_invalid_before_double_free() {
+        let mut rm = booted(&[(0, 4 * P, 0)]);
+        assert_eq!(rm.free(3 * P, 2 * P), Err(Error::Invalid));
+        assert_eq!(rm.free(3 * P, P), Err(Error::DoubleFree));
+    }
+
+    /// ```text
+    ///   |.|B|r|r|r|r|  node 0: pages 0..4, node 1: pages 4..6
+    ///           [   ]  free of pages 3..5
+    /// ```
+    /// Expect free to span the node boundary, and free_node to refuse it.
+    #[test]
+    fn free_may_span_touching_nodes_but_free_node_may_not() {
+        let mut rm = booted(&[(0, 4 * P, 0), (4 * P, 6 * P, 1)]);
+        assert_eq!(rm.reserve(2 * P, 4 * P, ReserveMode::Default), Ok(()));
+        assert_eq!(rm.free_node(0, 3 * P, 2 * P), Err(Error::Invalid));
+        assert_eq!(rm.free_node(1, 3 * P, 2 * P), Err(Error::Invalid));
+        assert_eq!(rm.free_node(0, 4 * P, P), Err(Error::Invalid));
+        assert_eq!(rm.free(3 * P, 2 * P), Ok(()));
+        assert_eq!(rm.free_node(1, 5 * P, P), Ok(()));
+        assert_eq!(rm.free_map(), vec![r(0, P), r(3 * P, 6 * P)]);
+    }
+
+    // ---- alloc ---------------------------------------------------------
+
+    #[test]
+    fn alloc_refuses_size_zero_and_alignments_that_are_not_powers_of_two() {
+        let mut rm = booted(&[(0, MIB, 0)]);
+        assert_eq!(rm.alloc(&req(0, P)), Err(Error::Invalid));
+        assert_eq!(rm.alloc(&req(P, 0)), Err(Error::Invalid));
+        assert_eq!(rm.alloc(&req(P, 3 * P)), Err(Error::Invalid));
+        assert_eq!(rm.alloc(&req(P, 1)), Ok(2 * P));
+    }
+
+    /// ```text
+    ///   |.|B|a|aa|aa|......|
+    /// ```
+    /// Expect first fit from page 2 up, whole pages per allocation.
+    #[test]
+    fn alloc_takes_the_lowest_free_pages_above_page_zero() {
+        let mut rm = booted(&[(0, 16 * P, 0)]);
+        assert_eq!(rm.alloc(&req(1, 1)), Ok(2 * P));
+        assert_eq!(rm.alloc(&req(P + 1, 64)), Ok(3 * P));
+        assert_eq!(rm.alloc(&req(2 * P, P)), Ok(5 * P));
+        assert_eq!(rm.free_map(), vec![r(0, P), r(7 * P, 16 * P)]);
+    }
+
+    /// ```text
+    ///   |.|B|.|r|.|.|.|.|.|.|.|.|.|.|.|.|a|...   align 16 pages
+    /// ```
+    /// Expect the start aligned to the larger of align and a page.
+    #[test]
+    fn alloc_aligns_to_the_larger_of_align_and_a_page() {
+        let mut rm = booted(&[(0, 64 * P, 0)]);
+        assert_eq!(rm.reserve(3 * P, P, ReserveMode::Default), Ok(()));
+        assert_eq!(rm.alloc(&req(2 * P, 2 * P)), Ok(4 * P));
+        assert_eq!(rm.alloc(&req(P, 16 * P)), Ok(16 * P));
+        assert_eq!(rm.alloc(&req(17 * P, 16 * P)), Ok(32 * P));
+        assert_eq!(rm.alloc(&req(17 * P, 16 * P)), Err(Error::NoMem));
+    }
+
+    /// ```text
+    ///   |.|B|....|a|.....|
+    ///            ^ goal 0xa001: the first page start at or above it is 11
+    /// ```
+    /// Expect the lowest start >= goal, and below it only when nothing fits
+    /// above (stage 4 after stage 2).
+    #[test]
+    fn alloc_respects_the_goal_then_falls_back_below_it() {
+        let mut rm = booted(&[(0, 16 * P, 0)]);
+        let mut at_goal = req(P, P);
+        at_goal.goal = 10 * P + 1;
+        assert_eq!(rm.alloc(&at_goal), Ok(11 * P));
+        at_goal.size = 5 * P;
+        assert_eq!(rm.alloc(&at_goal), Ok(2 * P));
+        at_goal.goal = u64::MAX;
+        at_goal.size = P;
+        assert_eq!(rm.alloc(&at_goal), Ok(7 * P));
+    }
+
+    /// ```text
+    ///   |.|B|.. node 0: pages 2..8 ..|.. node 1: pages 8..16 ..|
+    ///                                     ^ goal page 9
+    /// ```
+    /// Expect a prefer request on node 0 with the goal in node 1 at the
+    /// goal (stage 2: the goal beats the node), and an exact one on node 0
+    /// at page 2 (stage 3: the node beats the goal).
+    #[test]
+    fn alloc_stage_order_puts_the_goal_before_the_node_fallback() {
+        let mut rm = booted(&[(0, 8 * P, 0), (8 * P, 16 * P, 1)]);
+        let mut prefer = on(0, NodePolicy::Prefer, req(P, P));
+        prefer.goal = 9 * P;
+        assert_eq!(rm.alloc(&prefer), Ok(9 * P));
+        let exact = AllocRequest {
+            policy: NodePolicy::Exact,
+            ..prefer
+        };
+        assert_eq!(rm.alloc(&exact), Ok(2 * P));
+        let mut on_node_1 = on(1, NodePolicy::Exact, req(P, P));
+        on_node_1.goal = 3 * P;
+        assert_eq!(
+            rm.alloc(&on_node_1),
+            Ok(8 * P),
+            "stage 1: on node 1, >= goal"
+        );
+    }
+
+    /// ```text
+    ///   |.|B|.. node 0 ..|rrrr node 1 rrrr|
+    /// ```
+    /// Expect a request on full node 1 to fall back to node 0 with Prefer,
+    /// and to fail with Exact (NoMem or Panic as asked), changing nothing.
+    #[test]
+    fn alloc_falls_back_to_other_nodes_only_with_prefer() {
+        let mut rm = booted(&[(0, 8 * P, 0), (8 * P, 16 * P, 1)]);
+        assert_eq!(
+            rm.reserve_node(1, 8 * P, 8 * P, ReserveMode::Default),
+            Ok(())
+        );
+        let before = rm.free_map();
+        let mut exact = on(1, NodePolicy::Exact, req(P, P));
+        assert_eq!(rm.alloc(&exact), Err(Error::NoMem));
+        exact.on_fail = OnFail::Panic;
+        assert_eq!(rm.alloc(&exact), Err(Error::Panic));
+        assert_eq!(rm.free_map(), before);
+        assert_eq!(rm.alloc(&on(1, NodePolicy::Prefer, req(P, P))), Ok(2 * P));
+        assert_eq!(rm.alloc(&on(33, NodePolicy::Prefer, req(P, P))), Ok(3 * P));
+    }
+
+    /// ```text
+    ///   |.|B|. n0 .|. n1 .|     node 0: pages 0..4, node 1: pages 4..6
+    ///       [ 4 pages   ]
+    /// ```
+    /// Expect a request with no node to be placed across the node boundary,
+    /// and a request with a node (even with Prefer) to fail.
+    #[test]
+    fn alloc_without_a_node_crosses_node_boundaries_and_with_one_does_not() {
+        let mut rm = booted(&[(0, 4 * P, 0), (4 * P, 6 * P, 1)]);
+        assert_eq!(
+            rm.alloc(&on(0, NodePolicy::Prefer, req(4 * P, P))),
+            Err(Error::NoMem)
+        );
+        assert_eq!(
+            rm.alloc(&on(1, NodePolicy::Prefer, req(4 * P, P))),
+            Err(Error::NoMem)
+        );
+        assert_eq!(rm.alloc(&req(4 * P, P)), Ok(2 * P));
+    }
+
+    /// ```text
+    ///   |.|B|. n0 .|x|. n1 .|     a hole at page 4
+    /// ```
+    /// Expect a request with no node never to span the hole.
+    #[test]
+    fn alloc_never_spans_a_hole() {
+        let mut rm = booted(&[(0, 4 * P, 0), (5 * P, 7 * P, 1)]);
+        assert_eq!(rm.alloc(&req(3 * P, P)), Err(Error::NoMem));
+        assert_eq!(rm.alloc(&req(2 * P, P)), Ok(2 * P));
+    }
+
+    /// ```text
+    ///   |.|B|r|a|a|....|
+    ///               ^ limit 0x5000 + 100: the end may not pass it
+    /// ```
+    /// Expect the limit to bound the end of the allocation (not its last
+    /// page): `P + 100` bytes fit at page 3 exactly, and then nowhere.
+    #[test]
+    fn alloc_keeps_the_end_at_or_below_the_limit() {
+        let mut rm = booted(&[(0, 16 * P, 0)]);
+        assert_eq!(rm.reserve(2 * P, P, ReserveMode::Default), Ok(()));
+        let mut limited = req(P + 100, P);
+        limited.limit = 4 * P + 100;
+        assert_eq!(rm.alloc(&limited), Ok(3 * P), "ends exactly at the limit");
+        assert_eq!(rm.alloc(&limited), Err(Error::NoMem));
+        limited.limit = 0;
+        assert_eq!(rm.alloc(&limited), Ok(5 * P));
+        let mut too_low = req(P, P);
+        too_low.limit = P - 1;
+        assert_eq!(rm.alloc(&too_low), Err(Error::NoMem), "limit below size");
+        too_low.limit = 3 * P;
+        assert_eq!(rm.alloc(&too_low), Err(Error::NoMem));
+    }
+
+    /// Expect huge sizes, alignments and goals near 2^64 to fail or fall
+    /// back cleanly, never to wrap.
+    #[test]
+    fn alloc_near_two_to_the_64_never_wraps() {
+        let top = u64::MAX - 64 * P;
+        let mut rm = booted(&[(top, u64::MAX, 0)]);
+        let first = pfn_up(top).map(|p| p << PAGE_SHIFT).unwrap_or(0);
+        assert_eq!(rm.alloc(&req(u64::MAX, 1)), Err(Error::NoMem));
+        assert_eq!(rm.alloc(&req(u64::MAX - first, 1)), Err(Error::NoMem));
+        assert_eq!(rm.alloc(&req(1, 1 << 63)), Err(Error::NoMem));
+        let mut high_goal = req(P, P);
+        high_goal.goal = u64::MAX;
+        high_goal.limit = u64::MAX;
+        let meta_end = rm.metadata()[0].end();
+        assert_eq!(rm.alloc(&high_goal), Ok(meta_end));
+        assert_eq!(
+            rm.reserve(u64::MAX - 1, 1, ReserveMode::Default),
+            Err(Error::Invalid)
+        );
+        assert_eq!(rm.free(u64::MAX - 3 * P, 3 * P + 1), Err(Error::Invalid));
+        assert_eq!(rm.free(u64::MAX - 3 * P, 3 * P), Err(Error::DoubleFree));
+    }
+
+    /// Expect the only 2^63-aligned page of RAM to be found.
+    #[test]
+    fn alloc_with_the_largest_alignment() {
+        let mut rm = booted(&[((1 << 63) - 8 * P, (1 << 63) + 8 * P, 0)]);
+        assert_eq!(rm.alloc(&req(2 * P, 1 << 63)), Ok(1 << 63));
+        assert_eq!(rm.alloc(&req(1, 1 << 63)), Err(Error::NoMem));
+    }
+
+    /// Expect an Exact request without a node to act as Prefer: there is
+    /// no node to be exact about, so it is placed anywhere.
+    #[test]
+    fn alloc_exact_without_a_node_acts_as_prefer() {
+        let mut rm = booted(&[(0, 16 * P, 0)]);
+        let mut exact = req(P, P);
+        exact.policy = NodePolicy::Exact;
+        assert_eq!(stages(&exact).len(), 1);
+        assert_eq!(rm.alloc(&exact), Ok(2 * P));
+    }
+
+    /// Expect a 4 GiB span of interleaved nodes to stay fast: thousands of
+    /// allocations, each a word-at-a-time first fit.
+    #[test]
+    fn many_allocations_over_a_four_gib_span() {
+        let gib = 1u64 << 30;
+        let map: Vec<(u64, u64, Nid)> = (0..8u64)
+            .map(|i| (i * gib / 2, i * gib / 2 + 32 * MIB, (i % 4) as Nid))
+            .collect();
+        let mut rm = booted(&map);
+        let mut count = 0u64;
+        for i in 0..20_000u64 {
+            let mut request = req(P + (i % 7) * 1000, P << (i % 5));
+            request.nid = (i % 3 != 0).then_some((i % 4) as Nid);
+            request.goal = (i % 11) * gib / 3;
+            if rm.alloc(&request).is_ok() {
+                count += 1;
+            }
+        }
+        assert!(count > 10_000, "{count}");
+    }
+
+    // ---- a brute-force cross-check -------------------------------------
+
+    /// Page states of the reference model.
+    #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+    enum Pg {
+        Hole,
+        Free,
+        Taken,
+    }
+
+    /// The rules of the brief, restated one page at a time over the first
+    /// `N` pages, so that the bitmap code is checked against something
+    /// obviously right.
+    struct Model {
+        ram: Vec<(Range, Nid)>,
+        pages: Vec<Pg>,
+        meta: Pages,
+    }
+
+    const N: u64 = 48;
+
+    impl Model {
+        fn new(ram: &[(Range, Nid)], meta: Range) -> Model {
+            let mut norm: Vec<(Range, Nid)> = Vec::new();
+            for &(range, nid) in ram {
+                match norm.last_mut() {
+                    Some((last, n)) if *n == nid && last.end() == range.start() => {
+                        *last = r(last.start(), range.end());
+                    }
+                    _ => norm.push((range, nid)),
+                }
+            }
+            let mut pages = vec![Pg::Hole; N as usize];
+            for (p, page) in pages.iter_mut().enumerate() {
+                let bytes = r(p as u64 * P, (p as u64 + 1) * P);
+                if norm.iter().any(|(range, _)| range.contains(bytes)) {
+                    *page = Pg::Free;
+                }
+            }
+            let meta = Pages::of_aligned(meta);
+            for p in meta.lo..meta.hi {
+                pages[p as usize] = Pg::Taken;
+            }
+            Model {
+                ram: norm,
+                pages,
+                meta,
+            }
+        }
+
+        fn all(&self, lo: u64, hi: u64, state: Pg) -> bool {
+            (lo..hi).all(|p| p < N && self.pages[p as usize] == state)
+        }
+
+        fn usable(&self, lo: u64, hi: u64) -> bool {
+            (lo..hi).all(|p| p < N && self.pages[p as usize] != Pg::Hole)
+        }
+
+        fn in_node(&self, nid: Option<Nid>, bytes: Range) -> bool {
+            self.ram
+                .iter()
+                .any(|&(range, n)| nid.is_none_or(|want| want == n) && range.contains(bytes))
+        }
+
+        fn mark(&mut self, lo: u64, hi: u64, state: Pg) {
+            for p in lo..hi {
+                self.pages[p as usize] = state;
+            }
+        }
+
+        fn reserve(&mut self, nid: Option<Nid>, base: u64, size: u64, excl: bool) -> Outcome<()> {
+            if size == 0 {
+                return Ok(());
+            }
+            let end = base.checked_add(size).ok_or(Error::Invalid)?;
+            let lo = base / P;
+            let hi = end.checked_add(P - 1).ok_or(Error::Invalid)? / P;
+            let bytes = r(lo * P, hi * P);
+            if !self.usable(lo, hi) || (nid.is_some() && !self.in_node(nid, bytes)) {
+                return Err(Error::Invalid);
+            }
+            if excl && !self.all(lo, hi, Pg::Free) {
+                return Err(Error::Busy);
+            }
+            self.mark(lo, hi, Pg::Taken);
+            Ok(())
+        }
+
+        fn free(&mut self, nid: Option<Nid>, base: u64, size: u64) -> Outcome<()> {
+            if size == 0 {
+                return Ok(());
+            }
+            let end = base.checked_add(size).ok_or(Error::Invalid)?;
+            let Some(lo) = base.checked_add(P - 1).map(|b| b / P) else {
+                return Ok(());
+            };
+            let hi = end / P;
+            if lo >= hi {
+                return Ok(());
+            }
+            let bytes = r(lo * P, hi * P);
+            let meta = (lo..hi).any(|p| self.meta.lo <= p && p < self.meta.hi);
+            if !self.usable(lo, hi) || meta || (nid.is_some() && !self.in_node(nid, bytes)) {
+                return Err(Error::Invalid);
+            }
+            if !self.all(lo, hi, Pg::Taken) {
+                return Err(Error::DoubleFree);
+            }
+            self.mark(lo, hi, Pg::Free);
+            Ok(())
+        }
+
+        fn feasible(
+            &self,
+            q: &AllocRequest,
+            a: u64,
+            node: Option<Option<Nid>>,
+            goal: bool,
+        ) -> bool {
+            let Some(end) = a.checked_add(q.size) else {
+                return false;
+            };
+            let Some(end_page) = crate::range::page_up(end) else {
+                return false;
+            };
+            let node_ok = match node {
+                None => q.nid.is_none() || self.in_node(None, r(a, end_page)),
+                Some(n) => self.in_node(n, r(a, end_page)),
+            };
+            a % q.align == 0
+                && (q.limit == 0 || end <= q.limit)
+                && (!goal || a >= q.goal)
+                && self.all(a / P, end_page / P, Pg::Free)
+                && node_ok
+        }
+
+        fn alloc(&mut self, q: &AllocRequest) -> Outcome<u64> {
+            q.validate()?;
+            let plan = [(true, true), (false, true), (true, false), (false, false)];
+            for (on_node, goal) in plan {
+                if (on_node && q.nid.is_none())
+                    || (!on_node && q.policy == NodePolicy::Exact && q.nid.is_some())
+                    || (!goal && q.goal == 0)
+                {
+                    continue;
+                }
+                let node = on_node.then_some(q.nid);
+                if let Some(a) = (1..N)
+                    .map(|p| p * P)
+                    .find(|&a| self.feasible(q, a, node, goal))
+                {
+                    let hi = (a + q.size).div_ceil(P);
+                    self.mark(a / P, hi, Pg::Taken);
+                    return Ok(a);
+                }
+            }
+            Err(q.failure())
+        }
+
+        fn free_map(&self) -> Vec<Range> {
+            let mut out: Vec<Range> = Vec::new();
+            for p in (0..N).filter(|&p| self.pages[p as usize] == Pg::Free) {
+                match out.last_mut() {
+                    Some(last) if last.end() == p * P => *last = r(last.start(), (p + 1) * P),
+                    _ => out.push(r(p * P, (p + 1) * P)),
+                }
+            }
+            out
+        }
+    }
+
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+
+        /// An address near a page boundary of the model's space, or wild.
+        fn addr(&mut self) -> u64 {
+            match self.below(8) {
+                0 => u64::MAX - self.below(3 * P),
+                1 => self.next(),
+                _ => (self.below(N + 2) * P)
+                    .wrapping_add(self.below(3))
+                    .wrapping_sub(1),
+            }
+        }
+
+        fn size(&mut self) -> u64 {
+            match self.below(8) {
+                0 => 0,
+                1 => u64::MAX - self.below(3),
+                2 => self.below(3 * P),
+                _ => self.below(6) * P + self.below(3),
+            }
+        }
+    }
+
+    /// A random small map: up to five ranges in order, often touching,
+    /// edges often off page boundaries, nodes 0..3.
+    fn random_map(rng: &mut Rng) -> Vec<(Range, Nid)> {
+        let mut map = Vec::new();
+        let mut at = rng.below(3) * P + rng.below(2) * 0x800;
+        for _ in 0..1 + rng.below(5) {
+            let len = (1 + rng.below(12)) * P + rng.below(2) * 0x800;
+            let end = at + len;
+            if end > N * P {
+                break;
+            }
+            map.push((r(at, end), rng.below(3) as Nid));
+            at = end + rng.below(3) * P * rng.below(2);
+        }
+        map
+    }
+
+    fn random_request(rng: &mut Rng) -> AllocRequest {
+        let mut q = req(
+            rng.size(),
+            [0, 1, 3, 64, P, 2 * P, 4 * P, 1 << 63][rng.below(8) as usize],
+        );
+        if rng.below(8) == 0 {
+            q.size = 1 + rng.below(20) * P / 3;
+        }
+        q.goal = [0, 0, rng.addr(), rng.below(N) * P][rng.below(4) as usize];
+        q.limit = [0, 0, rng.addr(), rng.below(N) * P + rng.below(2)][rng.below(4) as usize];
+        q.nid = [None, Some(0), Some(1), Some(2), Some(70)][rng.below(5) as usize];
+        q.policy = if rng.below(3) == 0 {
+            NodePolicy::Exact
+        } else {
+            NodePolicy::Prefer
+        };
+        q.on_fail = if rng.below(2) == 0 {
+            OnFail::Null
+        } else {
+            OnFail::Panic
+        };
+        q
+    }
+
+    /// Expect every outcome and every free map to match the page-at-a-time
+    /// model over thousands of random small scenarios.
+    #[test]
+    fn random_scenarios_match_a_page_at_a_time_model() {
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        for scenario in 0..3000 {
+            let map = random_map(&mut rng);
+            let mut rm = RootMem::new();
+            for &(range, nid) in &map {
+                assert_eq!(rm.add_memory(range, nid), Ok(()));
+            }
+            if rm.setup().is_err() {
+                continue;
+            }
+            let mut model = Model::new(&map, rm.metadata()[0]);
+            assert_eq!(rm.free_map(), model.free_map(), "scenario {scenario} setup");
+            for op in 0..40 {
+                let nid = [None, Some(0), Some(1), Some(2)][rng.below(4) as usize];
+                let (base, size) = (rng.addr(), rng.size());
+                let (got, want) = match rng.below(3) {
+                    0 => {
+                        let excl = rng.below(2) == 0;
+                        let mode = if excl {
+                            ReserveMode::Exclusive
+                        } else {
+                            ReserveMode::Default
+                        };
+                        let got = match nid {
+                            None => rm.reserve(base, size, mode),
+                            Some(n) => rm.reserve_node(n, base, size, mode),
+                        };
+                        (
+                            got.map(|()| 0),
+                            model.reserve(nid, base, size, excl).map(|()| 0),
+                        )
+                    }
+                    1 => {
+                        let got = match nid {
+                            None => rm.free(base, size),
+                            Some(n) => rm.free_node(n, base, size),
+                        };
+                        (got.map(|()| 0), model.free(nid, base, size).map(|()| 0))
+                    }
+                    _ => {
+                        let q = random_request(&mut rng);
+                        (rm.alloc(&q), model.alloc(&q))
+                    }
+                };
+                assert_eq!(got, want, "scenario {scenario} op {op} map {map:?}");
+                assert_eq!(
+                    rm.free_map(),
+                    model.free_map(),
+                    "scenario {scenario} op {op}"
+                );
+            }
+            let free: u64 = model.free_map().iter().map(|f| f.len() / P).sum();
+            assert_eq!(release(&mut rm).0, Ok(free + model.meta.len()));
+        }
+    }
 }

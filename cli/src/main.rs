@@ -1,1 +1,171 @@
-fn main(){}
+//! `bootfuzz`: the command-line front door of the harness.
+//!
+//! This file parses the arguments and dispatches; each command lives in its
+//! own module. Exit codes: 0 when nothing was found, 1 when a finding was
+//! reported, 2 for a usage error or bad input (one line on stderr,
+//! `bootfuzz: error: ...`, never a panic).
+
+mod artifacts;
+mod backends;
+mod engine;
+mod error;
+mod hash;
+mod input;
+mod prng;
+mod progress;
+mod replay;
+mod select;
+mod show;
+
+use clap::{Args, Parser, Subcommand};
+use error::CliError;
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Fuzzing and differential testing of Linux early-boot memory allocators.
+#[derive(Parser)]
+#[command(name = "bootfuzz", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Fuzz with the built-in engine: random inputs from a seeded generator.
+    Run(RunArgs),
+    /// Replay inputs (raw engine bytes, `.scn` files, or directories of
+    /// them) and print what they find.
+    Replay(ReplayArgs),
+    /// Print the scenario of an input as `.scn` text.
+    Show(ShowArgs),
+    /// List the registered backends and their profiles.
+    Backends,
+}
+
+/// `--backend`, shared by the commands that play scenarios.
+#[derive(Args)]
+struct BackendArgs {
+    /// Play against this backend (repeatable) [default: every registered backend].
+    #[arg(long = "backend", value_name = "NAME", value_parser = select::name_parser())]
+    backends: Vec<String>,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Stop after this many seconds (0: no time limit).
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    time: u64,
+    /// Seed of the input generator [default: from the clock; always printed].
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Stop after this many executions.
+    #[arg(long, value_name = "N")]
+    runs: Option<u64>,
+    /// Longest input in bytes; lengths are drawn from 0..=N.
+    #[arg(long, value_name = "N", default_value_t = 4096,
+          value_parser = clap::value_parser!(u32).range(0..=1 << 24))]
+    max_len: u32,
+    /// Directory for the in-flight input and the saved reproducers.
+    #[arg(long, value_name = "DIR", default_value = "artifacts")]
+    artifacts: PathBuf,
+    #[command(flatten)]
+    backends: BackendArgs,
+}
+
+#[derive(Args)]
+struct ReplayArgs {
+    /// Inputs: `.scn` text, raw engine bytes (any other name), or directories.
+    #[arg(value_name = "FILE", required = true)]
+    files: Vec<PathBuf>,
+    #[command(flatten)]
+    backends: BackendArgs,
+}
+
+#[derive(Args)]
+struct ShowArgs {
+    /// An input: `.scn` text or raw engine bytes.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+}
+
+/// How a command that ran to its end went.
+enum Status {
+    /// Nothing found.
+    Clean,
+    /// At least one finding.
+    Findings,
+}
+
+impl Status {
+    fn from_found(found: bool) -> Status {
+        if found {
+            Status::Findings
+        } else {
+            Status::Clean
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli.command) {
+        Ok(Status::Clean) => ExitCode::SUCCESS,
+        Ok(Status::Findings) => ExitCode::from(1),
+        Err(e) if e.is_broken_pipe() => ExitCode::from(2),
+        Err(e) => {
+            let line = e.to_string().replace(['\n', '\r'], " ");
+            // Nothing more can be done if stderr itself is gone.
+            let _ = writeln!(io::stderr(), "bootfuzz: error: {line}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn dispatch(command: Command) -> Result<Status, CliError> {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    match command {
+        Command::Run(args) => run(args, &mut out),
+        Command::Replay(args) => {
+            let backends = select::chosen(&args.backends.backends)?;
+            replay::replay(&args.files, &backends, &mut out).map(Status::from_found)
+        }
+        Command::Show(args) => show::show(&args.file, &mut out).map(|()| Status::Clean),
+        Command::Backends => {
+            backends::print_table(&oracles::backends(), &mut out)?;
+            Ok(Status::Clean)
+        }
+    }
+}
+
+fn run(args: RunArgs, out: &mut dyn Write) -> Result<Status, CliError> {
+    let config = engine::Config {
+        seed: args.seed.unwrap_or_else(prng::clock_seed),
+        time: (args.time > 0).then(|| Duration::from_secs(args.time)),
+        runs: args.runs,
+        max_len: args.max_len as usize,
+        backends: select::chosen(&args.backends.backends)?,
+        artifacts: args.artifacts,
+    };
+    writeln!(
+        out,
+        "bootfuzz run: seed {}, backends {}, time {}, runs {}, max-len {}, artifacts {}",
+        config.seed,
+        select::names(&config.backends),
+        config
+            .time
+            .map_or("unlimited".to_string(), |t| format!("{} s", t.as_secs())),
+        config
+            .runs
+            .map_or("unlimited".to_string(), |r| r.to_string()),
+        config.max_len,
+        config.artifacts.display()
+    )?;
+    out.flush()?;
+    let summary = engine::run(&config, out)?;
+    writeln!(out, "{summary}")?;
+    Ok(Status::from_found(summary.findings > 0))
+}

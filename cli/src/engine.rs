@@ -1,0 +1,113 @@
+//! The built-in engine of `bootfuzz run` (stable toolchain, no
+//! instrumentation): random byte strings from a seeded [`Prng`], each decoded
+//! with `oracles::decode` exactly as every other engine does, played with
+//! `oracles::run`, and each distinct finding signature reported once and
+//! saved.
+
+use crate::artifacts::Artifacts;
+use crate::error::CliError;
+use crate::prng::Prng;
+use crate::progress::{rate, Counters, Progress};
+use oracles::{BackendInfo, Signature};
+use std::collections::HashSet;
+use std::fmt;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// What one run does.
+#[derive(Clone)]
+pub struct Config {
+    /// The seed of the input generator.
+    pub seed: u64,
+    /// Stop after this long; `None` for no time limit.
+    pub time: Option<Duration>,
+    /// Stop after this many executions; `None` for no cap.
+    pub runs: Option<u64>,
+    /// Longest input, in bytes; each length is drawn from `0..=max_len`.
+    pub max_len: usize,
+    /// The backends played against.
+    pub backends: Vec<BackendInfo>,
+    /// Where the in-flight input and the reproducers go.
+    pub artifacts: PathBuf,
+}
+
+/// The outcome of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Summary {
+    /// Inputs run.
+    pub execs: u64,
+    /// Wall time of the loop.
+    pub elapsed: Duration,
+    /// Distinct finding signatures.
+    pub findings: usize,
+    /// The seed, to reproduce the run.
+    pub seed: u64,
+}
+
+impl fmt::Display for Summary {
+    /// `done: N execs in T s (R exec/s), F distinct findings, seed S`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "done: {} execs in {:.1} s ({} exec/s), {} distinct findings, seed {}",
+            self.execs,
+            self.elapsed.as_secs_f64(),
+            rate(self.execs, self.elapsed),
+            self.findings,
+            self.seed
+        )
+    }
+}
+
+/// Runs the engine until the time or the run cap is reached, printing each
+/// new finding to `out` as it is first seen, and returns the summary (which
+/// the caller prints).
+pub fn run(config: &Config, out: &mut dyn Write) -> Result<Summary, CliError> {
+    let artifacts = Artifacts::open(&config.artifacts)?;
+    let mut rng = Prng::new(config.seed);
+    let mut seen: HashSet<Signature> = HashSet::new();
+    let mut data: Vec<u8> = Vec::with_capacity(config.max_len);
+    let start = Instant::now();
+    let mut progress = Progress::new(start);
+    let mut execs: u64 = 0;
+
+    while !done(config, execs, start) {
+        let len = usize::try_from(rng.up_to(config.max_len as u64)).unwrap_or(config.max_len);
+        data.resize(len, 0);
+        rng.fill(&mut data);
+
+        artifacts.set_inflight(&data)?;
+        let scenario = oracles::decode(&data);
+        let report = oracles::run(&scenario, &config.backends);
+        execs += 1;
+
+        for finding in &report.findings {
+            if !seen.insert(finding.signature()) {
+                continue;
+            }
+            let saved = artifacts.save(finding, &data, &scenario, config.seed)?;
+            progress.suspend(|| writeln!(out, "finding: {finding} [{}]", saved.display()))?;
+        }
+        progress.update(Counters {
+            execs,
+            findings: seen.len(),
+        });
+    }
+
+    let elapsed = start.elapsed();
+    progress.finish();
+    artifacts.clear_inflight()?;
+    Ok(Summary {
+        execs,
+        elapsed,
+        findings: seen.len(),
+        seed: config.seed,
+    })
+}
+
+/// Whether the run has reached its run cap or its time.
+fn done(config: &Config, execs: u64, start: Instant) -> bool {
+    config.runs.is_some_and(|cap| execs >= cap)
+        || config.time.is_some_and(|limit| start.elapsed() >= limit)
+}

@@ -1,0 +1,38 @@
+//! `bootfuzz replay`: play saved inputs (engine bytes or `.scn` text, or
+//! directories of them) against the backends and print what they find.
+
+use crate::error::CliError;
+use crate::input;
+use oracles::BackendInfo;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Replays every input in `paths` (directories expanded, sorted by name)
+/// and prints `FILE: ok` or one `FILE: <finding>` line per finding. Every
+/// input is loaded before any runs, so a bad one stops the command before
+/// it prints anything. Returns whether anything was found.
+pub fn replay(
+    paths: &[PathBuf],
+    backends: &[BackendInfo],
+    out: &mut dyn Write,
+) -> Result<bool, CliError> {
+    let files = input::expand(paths)?;
+    let mut inputs = Vec::with_capacity(files.len());
+    for file in files {
+        let scenario = input::load(&file)?;
+        inputs.push((file, scenario));
+    }
+
+    let mut found = false;
+    for (file, scenario) in &inputs {
+        let report = oracles::run(scenario, backends);
+        if report.findings.is_empty() {
+            writeln!(out, "{}: ok", file.display())?;
+        }
+        for finding in &report.findings {
+            writeln!(out, "{}: {finding}", file.display())?;
+            found = true;
+        }
+    }
+    Ok(found)
+}

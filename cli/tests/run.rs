@@ -1,0 +1,151 @@
+//! `bootfuzz run`: the built-in engine.
+
+mod common;
+
+use common::{bootfuzz, code, stderr, stdout, TempDir};
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::Output;
+
+/// Runs `bootfuzz run ARGS --artifacts DIR`.
+fn run(args: &[&str], dir: &TempDir) -> Output {
+    let mut all: Vec<OsString> = vec!["run".into()];
+    all.extend(args.iter().map(OsString::from));
+    all.push("--artifacts".into());
+    all.push(dir.path().into());
+    bootfuzz(all)
+}
+
+/// The `done: ...` line of a run.
+fn summary_line(out: &str) -> String {
+    out.lines()
+        .find(|l| l.starts_with("done: "))
+        .unwrap_or_else(|| panic!("no summary line in: {out}"))
+        .to_string()
+}
+
+/// `(execs, distinct findings, seed)` from a summary line
+/// `done: N execs in T s (R exec/s), F distinct findings, seed S`.
+fn summary_numbers(line: &str) -> (u64, u64, u64) {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let num = |i: usize| -> u64 {
+        words
+            .get(i)
+            .and_then(|w| w.trim_end_matches(',').parse().ok())
+            .unwrap_or_else(|| panic!("bad summary line: {line}"))
+    };
+    assert_eq!(words.get(2), Some(&"execs"), "{line}");
+    assert_eq!(words.get(9), Some(&"distinct"), "{line}");
+    (num(1), num(8), num(12))
+}
+
+/// The `finding: ...` lines of a run.
+fn finding_lines(out: &str) -> Vec<&str> {
+    out.lines().filter(|l| l.starts_with("finding: ")).collect()
+}
+
+#[test]
+fn two_hundred_runs_on_rootmem_exit_clean_with_a_summary() {
+    // Waits on the real `rootmem` backend: the stub refuses every call, so
+    // every input is a finding until it lands.
+    let dir = TempDir::new("run200");
+    let out = run(
+        &["--runs", "200", "--seed", "1", "--backend", "rootmem"],
+        &dir,
+    );
+    let text = stdout(&out);
+    let (execs, findings, seed) = summary_numbers(&summary_line(&text));
+    assert_eq!((execs, seed), (200, 1), "{text}");
+    assert_eq!(findings, 0, "{text}");
+    assert_eq!(code(&out), Some(0), "{text}{}", stderr(&out));
+}
+
+#[test]
+fn the_same_seed_gives_the_same_run() {
+    let go = |tag: &str| {
+        let dir = TempDir::new(tag);
+        let out = run(&["--runs", "150", "--seed", "12345"], &dir);
+        assert!(matches!(code(&out), Some(0 | 1)), "{}", stderr(&out));
+        let text = stdout(&out);
+        let findings: Vec<String> = finding_lines(&text)
+            .into_iter()
+            // The saved path names the directory, which differs.
+            .map(|l| l.rsplit_once(" [").map_or(l, |(f, _)| f).to_string())
+            .collect();
+        (summary_numbers(&summary_line(&text)), findings)
+    };
+    let (first, second) = (go("seed-a"), go("seed-b"));
+    assert_eq!(first, second);
+    assert_eq!((first.0 .0, first.0 .2), (150, 12345));
+}
+
+#[test]
+fn the_seed_is_printed_before_the_run_when_not_given() {
+    let dir = TempDir::new("clockseed");
+    let out = run(&["--runs", "1"], &dir);
+    let text = stdout(&out);
+    let (_, _, seed) = summary_numbers(&summary_line(&text));
+    let first = text.lines().next().unwrap_or_default();
+    assert!(first.contains(&format!("seed {seed},")), "{text}");
+}
+
+#[test]
+fn a_normal_exit_leaves_no_inflight_file() {
+    let dir = TempDir::new("inflight");
+    let out = run(&["--runs", "20", "--seed", "3", "--max-len", "64"], &dir);
+    assert!(matches!(code(&out), Some(0 | 1)), "{}", stderr(&out));
+    assert!(!dir.path().join(".inflight").exists());
+}
+
+#[test]
+fn each_saved_finding_replays_to_its_signature() {
+    // Vacuous when the run finds nothing. The `.scn` half waits on the real
+    // `decode`: the stub's empty scenario has no RAM line, so its text does
+    // not parse back.
+    let dir = TempDir::new("saved");
+    let out = run(&["--runs", "300", "--seed", "7"], &dir);
+    let text = stdout(&out);
+    let findings = finding_lines(&text);
+    let (_, distinct, _) = summary_numbers(&summary_line(&text));
+    assert_eq!(findings.len() as u64, distinct, "{text}");
+    assert_eq!(code(&out), Some(i32::from(distinct > 0)));
+    for line in findings {
+        let signature = line
+            .trim_start_matches("finding: ")
+            .split_whitespace()
+            .next()
+            .unwrap_or_default();
+        let bin: PathBuf = line
+            .rsplit_once(" [")
+            .map(|(_, p)| PathBuf::from(p.trim_end_matches(']')))
+            .unwrap_or_else(|| panic!("no saved path in {line}"));
+        let slug = signature.replace('/', ".");
+        let name = bin.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        assert!(name.starts_with(&format!("{slug}-")), "{name}");
+        assert!(name.ends_with(".bin"), "{name}");
+        assert_eq!(name.len(), slug.len() + 1 + 16 + 4, "{name}");
+        let scn = bin.with_extension("scn");
+        assert!(bin.is_file() && scn.is_file(), "{line}");
+        for input in [&bin, &scn] {
+            let replayed = bootfuzz(["replay".as_ref(), input.as_os_str()]);
+            let replay_out = stdout(&replayed);
+            assert_eq!(code(&replayed), Some(1), "{}", stderr(&replayed));
+            assert!(
+                replay_out.contains(&format!(": {signature} ")),
+                "{signature} not in replay of {}: {replay_out}",
+                input.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn an_unknown_backend_is_a_usage_error_listing_the_known_ones() {
+    let dir = TempDir::new("unknown");
+    let out = run(&["--runs", "1", "--backend", "nosuch"], &dir);
+    let err = stderr(&out);
+    assert_eq!(code(&out), Some(2), "{err}");
+    assert!(err.contains("nosuch") && err.contains("rootmem"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(stdout(&out).is_empty());
+}
