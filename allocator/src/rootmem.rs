@@ -23,6 +23,7 @@
 //!   (SPEC section 4).
 
 use crate::bitmap::Bitmap;
+use crate::bugs::{Bug, BugSet};
 use crate::range::{align_up, pfn_down, pfn_up};
 use crate::{
     AllocRequest, BootMem, Error, Granularity, MetadataHandoff, Nid, NodePolicy, Outcome, Pfn,
@@ -48,6 +49,8 @@ pub struct RootMem {
     ram: Vec<Ram>,
     /// Where the allocator is in its life.
     state: State,
+    /// Planted historical bugs ([`crate::bugs`]); empty by default.
+    bugs: BugSet,
 }
 
 /// One registered RAM range and its node.
@@ -128,6 +131,8 @@ struct Ready {
     /// registered ranges, with runs of touching ranges joined even across
     /// nodes. A page is usable RAM exactly when it lies in one of them.
     runs: Vec<Pages>,
+    /// Planted historical bugs, copied from the instance.
+    bugs: BugSet,
 }
 
 /// The node rule of one placement stage (SPEC section 4).
@@ -275,7 +280,7 @@ impl Ready {
     /// when there is no usable page, no run can hold the bitmap, or the host
     /// cannot hold it ([`MAX_SPAN_PAGES`]). Decided from the runs before any
     /// host allocation.
-    fn build(runs: Vec<Pages>) -> Outcome<Ready> {
+    fn build(runs: Vec<Pages>, bugs: BugSet) -> Outcome<Ready> {
         let (Some(first), Some(last)) = (runs.first(), runs.last()) else {
             return Err(Error::NoMem);
         };
@@ -295,6 +300,7 @@ impl Ready {
             base,
             meta,
             runs,
+            bugs,
         })
     }
 
@@ -357,7 +363,13 @@ impl Ready {
         let mut pos = lo;
         loop {
             let free = self.pfn(self.map.find_next_clear(self.bit(pos), self.bit(hi))?);
-            let start = align_up(free, fit.step)?;
+            let start = if self.bugs.has(Bug::R1RelativeAlign) {
+                // Planted: the bitmap-relative index is aligned, not the PFN.
+                self.base
+                    .checked_add(align_up(free - self.base, fit.step)?)?
+            } else {
+                align_up(free, fit.step)?
+            };
             let end = start.checked_add(fit.pages)?;
             if end > hi {
                 return None;
@@ -402,6 +414,15 @@ impl RootMem {
         RootMem::default()
     }
 
+    /// As [`RootMem::new`], with the historical `bugs` planted
+    /// ([`crate::bugs`]).
+    pub fn with_bugs(bugs: BugSet) -> RootMem {
+        RootMem {
+            bugs,
+            ..RootMem::default()
+        }
+    }
+
     /// `reserve` and `reserve_node` (`nid` = `Some`): outward rounding,
     /// usable RAM, the node rule, then `Busy` or marking.
     fn reserve_pages(
@@ -425,6 +446,20 @@ impl RootMem {
         }
         if mode == ReserveMode::Exclusive && ready.any_taken(pages) {
             return Err(Error::Busy);
+        }
+        if self.bugs.has(Bug::R2ReserveFirstRange) {
+            // Planted: only the RAM range holding the start is marked.
+            let first = self.ram.iter().filter_map(|r| Pages::whole_in(r.range));
+            if let Some(range) = first
+                .into_iter()
+                .find(|r| r.lo <= pages.lo && pages.lo < r.hi)
+            {
+                ready.set(Pages {
+                    lo: pages.lo,
+                    hi: pages.hi.min(range.hi),
+                });
+                return Ok(());
+            }
         }
         ready.set(pages);
         Ok(())
@@ -523,7 +558,7 @@ impl BootMem for RootMem {
             State::Ready(_) => return Err(Error::Unsupported),
             State::Retired => return Err(Error::Retired),
         }
-        self.state = State::Ready(Ready::build(usable_runs(&self.ram))?);
+        self.state = State::Ready(Ready::build(usable_runs(&self.ram), self.bugs)?);
         Ok(())
     }
 

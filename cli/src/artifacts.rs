@@ -9,6 +9,7 @@
 
 use crate::error::CliError;
 use crate::hash::fnv1a64;
+use bootmem::BugSet;
 use oracles::{Finding, Scenario, Signature};
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
@@ -61,19 +62,20 @@ impl Artifacts {
         data: &[u8],
         scenario: &Scenario,
         seed: u64,
+        bugs: BugSet,
     ) -> Result<PathBuf, CliError> {
         let stem = file_stem(&finding.signature(), data);
         let bin = self.dir.join(format!("{stem}.bin"));
         let scn = self.dir.join(format!("{stem}.scn"));
         write_new(&bin, data)?;
-        write_new(&scn, scn_text(finding, scenario, seed).as_bytes())?;
+        write_new(&scn, scn_text(finding, scenario, seed, bugs).as_bytes())?;
         Ok(bin)
     }
 }
 
-/// The `.scn` reproducer text: comment lines naming the finding and the
-/// seed, then the scenario.
-pub fn scn_text(finding: &Finding, scenario: &Scenario, seed: u64) -> String {
+/// The `.scn` reproducer text: comment lines naming the finding, the seed
+/// and the planted bugs (replay needs the same `--bug`), then the scenario.
+pub fn scn_text(finding: &Finding, scenario: &Scenario, seed: u64, bugs: BugSet) -> String {
     let mut text = String::new();
     for line in finding.to_string().lines() {
         text.push_str("# finding: ");
@@ -81,6 +83,13 @@ pub fn scn_text(finding: &Finding, scenario: &Scenario, seed: u64) -> String {
         text.push('\n');
     }
     text.push_str(&format!("# seed: {seed} (bootfuzz run --seed {seed})\n"));
+    if !bugs.is_empty() {
+        let ids: Vec<&str> = bugs.bugs().into_iter().map(|b| b.id()).collect();
+        let ids = ids.join(",");
+        text.push_str(&format!(
+            "# planted bugs: {ids} (replay with --bug {ids})\n"
+        ));
+    }
     text.push_str(&oracles::text::print(scenario));
     if !text.ends_with('\n') {
         text.push('\n');
@@ -158,14 +167,14 @@ mod tests {
     fn save_writes_both_files_and_never_overwrites() -> Result<(), CliError> {
         let dir = temp_dir("save");
         let art = Artifacts::open(&dir)?;
-        let bin = art.save(&finding(), b"abc", &Scenario::default(), 42)?;
+        let bin = art.save(&finding(), b"abc", &Scenario::default(), 42, BugSet::NONE)?;
         let scn = bin.with_extension("scn");
         assert_eq!(fs::read(&bin).map_err(|e| CliError::io(&bin, e))?, b"abc");
         let text = fs::read_to_string(&scn).map_err(|e| CliError::io(&scn, e))?;
         assert!(text.starts_with("# finding: goal/rootmem/alloc/result-below-goal at op #3"));
         assert!(text.contains("# seed: 42"));
         fs::write(&scn, "kept").map_err(|e| CliError::io(&scn, e))?;
-        art.save(&finding(), b"abc", &Scenario::default(), 43)?;
+        art.save(&finding(), b"abc", &Scenario::default(), 43, BugSet::NONE)?;
         assert_eq!(fs::read_to_string(&scn).ok().as_deref(), Some("kept"));
         art.set_inflight(b"xyz")?;
         assert!(art.inflight_path().exists());

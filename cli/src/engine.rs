@@ -8,6 +8,7 @@ use crate::artifacts::Artifacts;
 use crate::error::CliError;
 use crate::prng::Prng;
 use crate::progress::{rate, Counters, Progress};
+use bootmem::BugSet;
 use oracles::{BackendInfo, Signature};
 use std::collections::HashSet;
 use std::fmt;
@@ -28,6 +29,8 @@ pub struct Config {
     pub max_len: usize,
     /// The backends played against.
     pub backends: Vec<BackendInfo>,
+    /// Historical bugs planted in them.
+    pub bugs: BugSet,
     /// Where the in-flight input and the reproducers go.
     pub artifacts: PathBuf,
 }
@@ -79,14 +82,14 @@ pub fn run(config: &Config, out: &mut dyn Write) -> Result<Summary, CliError> {
 
         artifacts.set_inflight(&data)?;
         let scenario = oracles::decode(&data);
-        let report = oracles::run(&scenario, &config.backends);
+        let report = oracles::run_with_bugs(&scenario, &config.backends, config.bugs);
         execs += 1;
 
         for finding in &report.findings {
             if !seen.insert(finding.signature()) {
                 continue;
             }
-            let saved = artifacts.save(finding, &data, &scenario, config.seed)?;
+            let saved = artifacts.save(finding, &data, &scenario, config.seed, config.bugs)?;
             progress.suspend(|| writeln!(out, "finding: {finding} [{}]", saved.display()))?;
         }
         progress.update(Counters {

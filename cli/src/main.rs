@@ -17,6 +17,7 @@ mod replay;
 mod select;
 mod show;
 
+use bootmem::BugSet;
 use clap::{Args, Parser, Subcommand};
 use error::CliError;
 use std::io::{self, Write};
@@ -51,6 +52,16 @@ struct BackendArgs {
     /// Play against this backend (repeatable) [default: every registered backend].
     #[arg(long = "backend", value_name = "NAME", value_parser = select::name_parser())]
     backends: Vec<String>,
+    /// Plant historical bugs (comma-separated ids, e.g. `R1`) in the
+    /// backends they belong to; see `bootmem::bugs` [default: none].
+    #[arg(long = "bug", value_name = "IDS", env = "BOOTFUZZ_BUG",
+          default_value = "", hide_default_value = true, value_parser = parse_bugs)]
+    bugs: BugSet,
+}
+
+/// The clap parser for `--bug`: an unknown id is a usage error (exit 2).
+fn parse_bugs(list: &str) -> Result<BugSet, String> {
+    BugSet::parse(list)
 }
 
 #[derive(Args)]
@@ -131,7 +142,8 @@ fn dispatch(command: Command) -> Result<Status, CliError> {
         Command::Run(args) => run(args, &mut out),
         Command::Replay(args) => {
             let backends = select::chosen(&args.backends.backends)?;
-            replay::replay(&args.files, &backends, &mut out).map(Status::from_found)
+            replay::replay(&args.files, &backends, args.backends.bugs, &mut out)
+                .map(Status::from_found)
         }
         Command::Show(args) => show::show(&args.file, &mut out).map(|()| Status::Clean),
         Command::Backends => {
@@ -141,6 +153,15 @@ fn dispatch(command: Command) -> Result<Status, CliError> {
     }
 }
 
+/// The planted bugs for the start line: `none` or `R1,R2`.
+fn bug_names(bugs: BugSet) -> String {
+    if bugs.is_empty() {
+        return "none".to_string();
+    }
+    let ids: Vec<&str> = bugs.bugs().into_iter().map(|b| b.id()).collect();
+    ids.join(",")
+}
+
 fn run(args: RunArgs, out: &mut dyn Write) -> Result<Status, CliError> {
     let config = engine::Config {
         seed: args.seed.unwrap_or_else(prng::clock_seed),
@@ -148,13 +169,15 @@ fn run(args: RunArgs, out: &mut dyn Write) -> Result<Status, CliError> {
         runs: args.runs,
         max_len: args.max_len as usize,
         backends: select::chosen(&args.backends.backends)?,
+        bugs: args.backends.bugs,
         artifacts: args.artifacts,
     };
     writeln!(
         out,
-        "bootfuzz run: seed {}, backends {}, time {}, runs {}, max-len {}, artifacts {}",
+        "bootfuzz run: seed {}, backends {}, bugs {}, time {}, runs {}, max-len {}, artifacts {}",
         config.seed,
         select::names(&config.backends),
+        bug_names(config.bugs),
         config
             .time
             .map_or("unlimited".to_string(), |t| format!("{} s", t.as_secs())),

@@ -3,17 +3,20 @@
 
 use crate::error::CliError;
 use crate::input;
+use bootmem::BugSet;
 use oracles::BackendInfo;
 use std::io::Write;
 use std::path::PathBuf;
 
-/// Replays every input in `paths` (directories expanded, sorted by name)
+/// Replays every input in `paths` (directories expanded, sorted by name),
+/// with `bugs` planted,
 /// and prints `FILE: ok` or one `FILE: <finding>` line per finding. Every
 /// input is loaded before any runs, so a bad one stops the command before
 /// it prints anything. Returns whether anything was found.
 pub fn replay(
     paths: &[PathBuf],
     backends: &[BackendInfo],
+    bugs: BugSet,
     out: &mut dyn Write,
 ) -> Result<bool, CliError> {
     let files = input::expand(paths)?;
@@ -25,7 +28,7 @@ pub fn replay(
 
     let mut found = false;
     for (file, scenario) in &inputs {
-        let report = oracles::run(scenario, backends);
+        let report = oracles::run_with_bugs(scenario, backends, bugs);
         if report.findings.is_empty() {
             writeln!(out, "{}: ok", file.display())?;
         }

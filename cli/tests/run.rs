@@ -99,16 +99,21 @@ fn a_normal_exit_leaves_no_inflight_file() {
 
 #[test]
 fn each_saved_finding_replays_to_its_signature() {
-    // Vacuous when the run finds nothing. The `.scn` half waits on the real
-    // `decode`: the stub's empty scenario has no RAM line, so its text does
-    // not parse back.
+    // Planted bug R1 (bitmap-relative alignment) makes sure there is
+    // something to save; its reproducers need the same `--bug` to replay.
     let dir = TempDir::new("saved");
-    let out = run(&["--runs", "300", "--seed", "7"], &dir);
+    let out = run(&["--runs", "2000", "--seed", "7", "--bug", "R1"], &dir);
     let text = stdout(&out);
     let findings = finding_lines(&text);
     let (_, distinct, _) = summary_numbers(&summary_line(&text));
     assert_eq!(findings.len() as u64, distinct, "{text}");
-    assert_eq!(code(&out), Some(i32::from(distinct > 0)));
+    assert!(
+        findings
+            .iter()
+            .any(|l| l.contains("misaligned/rootmem/alloc/")),
+        "R1 not found in 2000 runs: {text}"
+    );
+    assert_eq!(code(&out), Some(1));
     for line in findings {
         let signature = line
             .trim_start_matches("finding: ")
@@ -127,7 +132,9 @@ fn each_saved_finding_replays_to_its_signature() {
         let scn = bin.with_extension("scn");
         assert!(bin.is_file() && scn.is_file(), "{line}");
         for input in [&bin, &scn] {
-            let replayed = bootfuzz(["replay".as_ref(), input.as_os_str()]);
+            let replayed = bootfuzz(["replay".as_ref(), "--bug=R1".as_ref(), input.as_os_str()]);
+            let clean = bootfuzz(["replay".as_ref(), input.as_os_str()]);
+            assert_eq!(code(&clean), Some(0), "without the bug: {}", stdout(&clean));
             let replay_out = stdout(&replayed);
             assert_eq!(code(&replayed), Some(1), "{}", stderr(&replayed));
             assert!(

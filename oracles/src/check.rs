@@ -64,8 +64,11 @@ pub fn check_unchanged(model: &Model, backend_free: &[Range]) -> Option<Violatio
     let at = first_difference(&expected, backend_free);
     violation(
         FindingKind::WrongOutcome,
-        "state-changed-on-error",
-        format!("the call failed but the free map changed near {at:#x}"),
+        "free-map-differs-after-error",
+        format!(
+            "after a failed call the backend's free map differs from the model's near {at:#x} \
+             (the call changed state, or an earlier call did so silently)"
+        ),
     )
 }
 
@@ -118,7 +121,7 @@ pub fn check_metadata(
     if call_failed {
         return violation(
             FindingKind::WrongOutcome,
-            "state-changed-on-error",
+            "metadata-moved-on-error",
             format!("the call failed but the metadata moved: {known:?} -> {reported:?}"),
         );
     }

@@ -20,5 +20,5 @@ pub mod text;
 pub use decode::{decode, DecodeBounds};
 pub use finding::{Finding, FindingKind, Signature};
 pub use registry::{backends, find_backend, BackendInfo};
-pub use run::{run, Report};
+pub use run::{run, run_with_bugs, Report};
 pub use scenario::{MemoryMap, Op, OpKind, Part, RamRange, Scenario};

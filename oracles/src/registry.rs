@@ -2,7 +2,7 @@
 //! backends. Adding a backend touches its own file, this list, and nothing
 //! else.
 
-use bootmem::{BootMem, Profile};
+use bootmem::{BootMem, BugSet, Profile};
 
 /// A registered backend: its name, a one-line description, and a
 /// constructor for a fresh, empty instance.
@@ -12,19 +12,20 @@ pub struct BackendInfo {
     pub name: &'static str,
     /// Where the design comes from, in one line.
     pub about: &'static str,
-    /// Makes a fresh instance with no memory registered.
-    pub make: fn() -> Box<dyn BootMem>,
+    /// Makes a fresh instance with no memory registered and the given
+    /// historical bugs planted (`BugSet::NONE` for the faithful design).
+    pub make: fn(BugSet) -> Box<dyn BootMem>,
 }
 
 impl BackendInfo {
     /// The backend's profile (SPEC section 7).
     pub fn profile(&self) -> Profile {
-        (self.make)().profile()
+        (self.make)(BugSet::NONE).profile()
     }
 }
 
-fn make_rootmem() -> Box<dyn BootMem> {
-    Box::new(bootmem::RootMem::new())
+fn make_rootmem(bugs: BugSet) -> Box<dyn BootMem> {
+    Box::new(bootmem::RootMem::with_bugs(bugs))
 }
 
 /// Every registered backend, in a stable order.

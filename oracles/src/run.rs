@@ -15,7 +15,7 @@ use crate::guard::guarded;
 use crate::model::Model;
 use crate::registry::BackendInfo;
 use crate::scenario::{Op, OpKind, Scenario};
-use bootmem::{AllocRequest, BootMem, Error, Outcome, PhysAddr, Profile, Range};
+use bootmem::{AllocRequest, BootMem, BugSet, Error, Outcome, PhysAddr, Profile, Range};
 
 /// What playing one scenario found.
 #[derive(Clone, Debug, Default)]
@@ -32,9 +32,15 @@ pub struct Report {
 /// Plays `scenario` against each backend beside its own model and returns
 /// every backend's first finding.
 pub fn run(scenario: &Scenario, backends: &[BackendInfo]) -> Report {
+    run_with_bugs(scenario, backends, BugSet::NONE)
+}
+
+/// As [`run`], with the historical `bugs` planted in every backend they
+/// belong to (`bootmem::bugs`).
+pub fn run_with_bugs(scenario: &Scenario, backends: &[BackendInfo], bugs: BugSet) -> Report {
     let mut report = Report::default();
     for info in backends {
-        let (finding, played, skipped) = play(scenario, info);
+        let (finding, played, skipped) = play(scenario, info, bugs);
         report.ops_played += played;
         if skipped {
             report.skipped.push(info.name);
@@ -74,7 +80,7 @@ impl From<Violation> for Stop {
 
 /// Plays the scenario on one backend. Returns its first finding, the number
 /// of ops played, and whether `setup` found no room.
-fn play(scenario: &Scenario, info: &BackendInfo) -> (Option<Finding>, usize, bool) {
+fn play(scenario: &Scenario, info: &BackendInfo, bugs: BugSet) -> (Option<Finding>, usize, bool) {
     let finding = |op_index, op_kind, stop: Stop| {
         let (kind, class, detail) = match stop {
             Stop::Violation(v) => (v.kind, v.class, v.detail),
@@ -89,7 +95,7 @@ fn play(scenario: &Scenario, info: &BackendInfo) -> (Option<Finding>, usize, boo
             detail,
         }
     };
-    let mut player = match guarded(|| Player::new(scenario, info)) {
+    let mut player = match guarded(|| Player::new(scenario, info, bugs)) {
         Ok(Ok(p)) => p,
         Ok(Err((kind, stop))) => return (Some(finding(None, kind, stop)), 0, false),
         Err(msg) => {
@@ -124,8 +130,12 @@ fn call<R>(f: impl FnOnce() -> R) -> Result<R, Stop> {
 
 impl Player {
     /// A fresh backend with the map registered, and its model.
-    fn new(scenario: &Scenario, info: &BackendInfo) -> Result<Player, (OpKind, Stop)> {
-        let mut backend = (info.make)();
+    fn new(
+        scenario: &Scenario,
+        info: &BackendInfo,
+        bugs: BugSet,
+    ) -> Result<Player, (OpKind, Stop)> {
+        let mut backend = (info.make)(bugs);
         let profile = backend.profile();
         for r in scenario.map.ranges() {
             let got = backend.add_memory(r.range, r.nid);

@@ -16,7 +16,7 @@ macro_rules! faulty {
         BackendInfo {
             name: "faulty",
             about: "rootmem with a planted fault",
-            make: || Box::new(Faulty::new(Fault::$fault)),
+            make: |_| Box::new(Faulty::new(Fault::$fault)),
         }
     };
 }
@@ -24,7 +24,7 @@ macro_rules! faulty {
 const ROOTMEM: BackendInfo = BackendInfo {
     name: "rootmem",
     about: "correct rootmem",
-    make: || Box::new(bootmem::RootMem::new()),
+    make: |_| Box::new(bootmem::RootMem::new()),
 };
 
 /// Asserts that `scn` on `backend` yields exactly one finding, with this
@@ -202,7 +202,7 @@ reserve base=0xa000 size=0x2000 mode=exclusive
         scn,
         faulty!(SkipsRollback),
         FindingKind::WrongOutcome,
-        "wrong-outcome/faulty/reserve/state-changed-on-error",
+        "wrong-outcome/faulty/reserve/free-map-differs-after-error",
     );
 }
 

@@ -1,0 +1,183 @@
+//! The bug zoo: historical allocator bugs re-injected behind a runtime
+//! switch, so that the harness can be shown to find them (and timed doing
+//! so).
+//!
+//! A backend is built with a [`BugSet`]; every planted defect is one
+//! `if bugs.has(Bug::X)` around the historical wrong line, so with the empty
+//! set (the default) each costs one bit test. The set belongs to the
+//! instance, not to the process, so tests that plant bugs run beside tests
+//! that do not.
+//!
+//! Sources are `shared/reference/early-allocators.md` section 8. rootmem
+//! was never merged, so its faults are the classic bootmem bugs transposed
+//! to its single bitmap: the same wrong arithmetic, on the index the
+//! rootmem design has.
+
+use std::fmt;
+
+/// The class of invariant a bug breaks (reference section 8.6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BugClass {
+    /// Two live things share memory.
+    Overlap,
+    /// Free pages are lost or the hand-off count is wrong.
+    LostPages,
+    /// A result is on the wrong node.
+    OutOfNode,
+    /// Arithmetic wraps.
+    Overflow,
+    /// A result is misaligned.
+    Alignment,
+    /// The goal or the limit is ignored.
+    GoalOrLimit,
+    /// A crash, a hang, or a capacity failure.
+    Robustness,
+}
+
+impl BugClass {
+    /// The class's name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            BugClass::Overlap => "overlap",
+            BugClass::LostPages => "lost-pages",
+            BugClass::OutOfNode => "out-of-node",
+            BugClass::Overflow => "overflow",
+            BugClass::Alignment => "alignment",
+            BugClass::GoalOrLimit => "goal-or-limit",
+            BugClass::Robustness => "robustness",
+        }
+    }
+}
+
+/// A named, historical fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Bug {
+    /// rootmem, transposed from 481ebd0d76b "bootmem: fix aligning of
+    /// node-relative indexes" (v2.6.27-rc4): the first fit aligns the
+    /// bitmap-relative index (`pfn - span start`) instead of the absolute
+    /// PFN, so when the span does not start on an alignment boundary an
+    /// "aligned" result is misaligned.
+    R1RelativeAlign,
+    /// rootmem, transposed from a5645a61b3b "mm: allow reserve_bootmem()
+    /// cross nodes" (v2.6.26-rc1): a reserve marks only the pages of the RAM
+    /// range its start lies in, so the rest of a reservation that crosses a
+    /// node boundary stays free and is handed out again later.
+    R2ReserveFirstRange,
+}
+
+impl Bug {
+    /// Every bug, in id order.
+    pub const ALL: [Bug; 2] = [Bug::R1RelativeAlign, Bug::R2ReserveFirstRange];
+
+    /// The short id used by `--bug` and `BOOTFUZZ_BUG`.
+    pub const fn id(self) -> &'static str {
+        match self {
+            Bug::R1RelativeAlign => "R1",
+            Bug::R2ReserveFirstRange => "R2",
+        }
+    }
+
+    /// The backend the bug is planted in.
+    pub const fn backend(self) -> &'static str {
+        match self {
+            Bug::R1RelativeAlign | Bug::R2ReserveFirstRange => "rootmem",
+        }
+    }
+
+    /// The invariant class it breaks.
+    pub const fn class(self) -> BugClass {
+        match self {
+            Bug::R1RelativeAlign => BugClass::Alignment,
+            Bug::R2ReserveFirstRange => BugClass::Overlap,
+        }
+    }
+
+    /// The historical commit it re-creates, in one line.
+    pub const fn origin(self) -> &'static str {
+        match self {
+            Bug::R1RelativeAlign => {
+                "481ebd0d76b \"bootmem: fix aligning of node-relative indexes\" (v2.6.27-rc4)"
+            }
+            Bug::R2ReserveFirstRange => {
+                "a5645a61b3b \"mm: allow reserve_bootmem() cross nodes\" (v2.6.26-rc1)"
+            }
+        }
+    }
+
+    /// The bug with this id (case-insensitive), if any.
+    pub fn from_id(id: &str) -> Option<Bug> {
+        Bug::ALL
+            .into_iter()
+            .find(|b| b.id().eq_ignore_ascii_case(id.trim()))
+    }
+
+    const fn bit(self) -> u64 {
+        1 << (self as u32)
+    }
+}
+
+impl fmt::Display for Bug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// A set of planted bugs; empty by default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct BugSet(u64);
+
+impl BugSet {
+    /// No bug planted: the faithful allocators.
+    pub const NONE: BugSet = BugSet(0);
+
+    /// The set with `bug` added.
+    pub const fn with(self, bug: Bug) -> BugSet {
+        BugSet(self.0 | bug.bit())
+    }
+
+    /// True when `bug` is planted.
+    #[inline]
+    pub const fn has(self, bug: Bug) -> bool {
+        self.0 & bug.bit() != 0
+    }
+
+    /// True when no bug is planted.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The planted bugs, in id order.
+    pub fn bugs(self) -> Vec<Bug> {
+        Bug::ALL.into_iter().filter(|b| self.has(*b)).collect()
+    }
+
+    /// Parses a comma-separated list of ids (`"R1,R2"`); an empty string is
+    /// the empty set. The error names the first unknown id.
+    pub fn parse(list: &str) -> Result<BugSet, String> {
+        list.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .try_fold(BugSet::NONE, |set, id| match Bug::from_id(id) {
+                Some(bug) => Ok(set.with(bug)),
+                None => Err(format!(
+                    "unknown bug '{id}' (known: {})",
+                    Bug::ALL.map(Bug::id).join(", ")
+                )),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_parse_back_to_their_bugs() {
+        for bug in Bug::ALL {
+            assert_eq!(Bug::from_id(bug.id()), Some(bug));
+            assert!(BugSet::parse(bug.id()).is_ok_and(|s| s.has(bug)));
+        }
+        assert_eq!(BugSet::parse(""), Ok(BugSet::NONE));
+        assert!(BugSet::parse("R1, nope").is_err_and(|e| e.contains("'nope'")));
+    }
+}

@@ -1,0 +1,61 @@
+//! Every planted historical bug (`bootmem::bugs`) is found by the seeded
+//! decode-and-run loop `bootfuzz run` uses, within a bounded number of
+//! scenarios, and the same scenarios are clean without it. This is the
+//! oracle failing on a faulty backend, with bugs from the allocators'
+//! history rather than made up for the test.
+
+use bootmem::{Bug, BugClass, BugSet};
+use oracles::{decode, find_backend, run, run_with_bugs, FindingKind};
+
+/// The finding kinds that count as catching a bug of `class`.
+fn expected_kinds(class: BugClass) -> &'static [FindingKind] {
+    match class {
+        BugClass::Overlap => &[FindingKind::Overlap],
+        BugClass::Alignment => &[FindingKind::Misaligned],
+        BugClass::LostPages => &[FindingKind::LostPages],
+        BugClass::OutOfNode => &[FindingKind::OutOfNode],
+        BugClass::GoalOrLimit => &[FindingKind::Goal, FindingKind::Limit],
+        BugClass::Overflow | BugClass::Robustness => &[FindingKind::BackendPanic],
+    }
+}
+
+#[test]
+fn every_planted_bug_is_found_within_20k_scenarios() {
+    for bug in Bug::ALL {
+        let backend = match find_backend(bug.backend()) {
+            Some(b) => b,
+            None => panic!("{bug}: backend {} is not registered", bug.backend()),
+        };
+        let bugs = BugSet::NONE.with(bug);
+        let mut state: u64 = 0x0b5e_55ed;
+        let mut kinds = Vec::new();
+        for _ in 0..20_000 {
+            let data: Vec<u8> = (0..1024)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    state as u8
+                })
+                .collect();
+            let scenario = decode(&data);
+            let report = run_with_bugs(&scenario, &[backend], bugs);
+            if let Some(f) = report.findings.first() {
+                assert!(
+                    run(&scenario, &[backend]).findings.is_empty(),
+                    "{bug}: the scenario must be clean without the bug"
+                );
+                kinds.push(f.kind);
+                if expected_kinds(bug.class()).contains(&f.kind) {
+                    break;
+                }
+            }
+        }
+        assert!(
+            kinds.iter().any(|k| expected_kinds(bug.class()).contains(k)),
+            "{bug} ({}) not found as {:?} in 20k scenarios; found {kinds:?}",
+            bug.origin(),
+            expected_kinds(bug.class())
+        );
+    }
+}
