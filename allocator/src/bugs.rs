@@ -63,17 +63,55 @@ pub enum Bug {
     /// range its start lies in, so the rest of a reservation that crosses a
     /// node boundary stays free and is handed out again later.
     R2ReserveFirstRange,
+    /// bootmem, 627240aaa92 "bootmem allocator: alloc_bootmem_core():
+    /// page-align the end offset" (v2.6.27-rc4), undone: packing is tried
+    /// whenever `last_end_off != 0` instead of only when it is not page
+    /// aligned, so after alloc(PAGE) / alloc(64) / free(first) / alloc(PAGE)
+    /// / alloc(64) the same pointer is returned twice.
+    B1LooseMerge,
+    /// bootmem, 481ebd0d76b "bootmem: fix aligning of node-relative
+    /// indexes" (v2.6.27-rc4), undone: the start index is aligned relative
+    /// to the node's first PFN, not absolutely, so on a node that does not
+    /// start on an alignment boundary the result is misaligned.
+    B2NodeRelativeAlign,
+    /// bootmem, 0f3caba211b "bootmem: respect goal more likely"
+    /// (v2.6.27-rc1), undone: the goal is honoured only in the first node
+    /// whose window can hold it; otherwise the walk takes low memory of an
+    /// earlier node although memory above the goal was free.
+    B4GoalFirstNodeOnly,
+    /// bootmem, a5645a61b3b "mm: allow reserve_bootmem() cross nodes"
+    /// (v2.6.26-rc1), undone: a reserve marks only the node holding its
+    /// start, so the part on the next node stays free and is handed out.
+    B7ReserveOneNode,
+    /// bootmem2, transposed from the rollback of the 2.6.27 rewrite's
+    /// `mark_bootmem` ("bootmem: free/reserve helpers", v2.6.27-rc1): an
+    /// exclusive reserve that meets a taken page in its second block does
+    /// not release what it reserved in the first block.
+    K1SkipRollback,
 }
 
 impl Bug {
     /// Every bug, in id order.
-    pub const ALL: [Bug; 2] = [Bug::R1RelativeAlign, Bug::R2ReserveFirstRange];
+    pub const ALL: [Bug; 7] = [
+        Bug::R1RelativeAlign,
+        Bug::R2ReserveFirstRange,
+        Bug::B1LooseMerge,
+        Bug::B2NodeRelativeAlign,
+        Bug::B4GoalFirstNodeOnly,
+        Bug::B7ReserveOneNode,
+        Bug::K1SkipRollback,
+    ];
 
     /// The short id used by `--bug` and `BOOTFUZZ_BUG`.
     pub const fn id(self) -> &'static str {
         match self {
             Bug::R1RelativeAlign => "R1",
             Bug::R2ReserveFirstRange => "R2",
+            Bug::B1LooseMerge => "B1",
+            Bug::B2NodeRelativeAlign => "B2",
+            Bug::B4GoalFirstNodeOnly => "B4",
+            Bug::B7ReserveOneNode => "B7",
+            Bug::K1SkipRollback => "K1",
         }
     }
 
@@ -81,14 +119,23 @@ impl Bug {
     pub const fn backend(self) -> &'static str {
         match self {
             Bug::R1RelativeAlign | Bug::R2ReserveFirstRange => "rootmem",
+            Bug::B1LooseMerge
+            | Bug::B2NodeRelativeAlign
+            | Bug::B4GoalFirstNodeOnly
+            | Bug::B7ReserveOneNode => "bootmem",
+            Bug::K1SkipRollback => "bootmem2",
         }
     }
 
     /// The invariant class it breaks.
     pub const fn class(self) -> BugClass {
         match self {
-            Bug::R1RelativeAlign => BugClass::Alignment,
-            Bug::R2ReserveFirstRange => BugClass::Overlap,
+            Bug::R1RelativeAlign | Bug::B2NodeRelativeAlign => BugClass::Alignment,
+            Bug::R2ReserveFirstRange | Bug::B1LooseMerge | Bug::B7ReserveOneNode => {
+                BugClass::Overlap
+            }
+            Bug::B4GoalFirstNodeOnly => BugClass::GoalOrLimit,
+            Bug::K1SkipRollback => BugClass::Robustness,
         }
     }
 
@@ -98,8 +145,20 @@ impl Bug {
             Bug::R1RelativeAlign => {
                 "481ebd0d76b \"bootmem: fix aligning of node-relative indexes\" (v2.6.27-rc4)"
             }
-            Bug::R2ReserveFirstRange => {
+            Bug::R2ReserveFirstRange | Bug::B7ReserveOneNode => {
                 "a5645a61b3b \"mm: allow reserve_bootmem() cross nodes\" (v2.6.26-rc1)"
+            }
+            Bug::B1LooseMerge => {
+                "627240aaa92 \"bootmem allocator: alloc_bootmem_core(): page-align the end offset\" (v2.6.27-rc4)"
+            }
+            Bug::B2NodeRelativeAlign => {
+                "481ebd0d76b \"bootmem: fix aligning of node-relative indexes\" (v2.6.27-rc4)"
+            }
+            Bug::B4GoalFirstNodeOnly => {
+                "0f3caba211b \"bootmem: respect goal more likely\" (v2.6.27-rc1)"
+            }
+            Bug::K1SkipRollback => {
+                "mark_bootmem rollback, \"bootmem: free/reserve helpers\" (v2.6.27-rc1), transposed to bootmem2 blocks"
             }
         }
     }

@@ -10,10 +10,14 @@
 //! as an early allocator has nowhere else to keep it (SPEC section 5).
 
 pub mod bitmap;
+pub mod bootmem;
+pub mod bootmem2;
 pub mod bugs;
 pub mod range;
 pub mod rootmem;
 
+pub use bootmem::ClassicBootmem;
+pub use bootmem2::Bootmem2;
 pub use bugs::{Bug, BugClass, BugSet};
 pub use range::{Pfn, PhysAddr, Range, PAGE_SHIFT, PAGE_SIZE, SMP_CACHE_BYTES};
 pub use rootmem::RootMem;

@@ -3,7 +3,8 @@
 //! [`Violation`], which the runner turns into a [`crate::Finding`].
 
 use crate::finding::FindingKind;
-use crate::model::{AllocVerdict, Model, State};
+use crate::model::{AllocVerdict, Model, Stage, State};
+use bootmem::range::{is_page_aligned, page_up};
 use bootmem::{
     AllocRequest, Error, Granularity, MetadataHandoff, NodePolicy, Outcome, PhysAddr, Placement,
     Profile, Range, PAGE_SIZE,
@@ -241,16 +242,9 @@ fn check_placement(
             format!("{place} takes {foot}, which is not all usable RAM"),
         );
     }
-    if let Some(seg) = model.first_taken(foot) {
-        return violation(
-            FindingKind::Overlap,
-            overlap_class(seg.state),
-            format!(
-                "{place} takes {foot}, which overlaps {} bytes at {}",
-                seg.state.name(),
-                seg.range
-            ),
-        );
+    let packed = profile.packing && !is_page_aligned(a);
+    if let Some(v) = check_taken_bytes(model, a, req.size, foot, packed, &place) {
+        return Some(v);
     }
     let nodes = model.nodes_of(foot);
     if nodes.len() > 1 && !(req.nid.is_none() && profile.crosses_nodes) {
@@ -260,7 +254,95 @@ fn check_placement(
             format!("{place} spans nodes {nodes:?}"),
         );
     }
+    if packed {
+        return check_packed_stage(model, req, verdict, a, &place);
+    }
     check_stage(model, profile, req, verdict, a, &place, &nodes)
+}
+
+/// Checks that an allocation takes only free memory. A packed allocation
+/// (SPEC section 4, "Sub-page packing") starts inside the unused tail of an
+/// earlier allocation's page: its bytes in that first page must be slack,
+/// and every later page it takes must be free.
+fn check_taken_bytes(
+    model: &Model,
+    a: PhysAddr,
+    size: u64,
+    foot: Range,
+    packed: bool,
+    place: &str,
+) -> Option<Violation> {
+    let mut whole = foot;
+    if packed {
+        let tail_end = page_up(a).unwrap_or(foot.end()).min(foot.end());
+        let tail = Range::new(a, tail_end.max(a)).unwrap_or(Range::EMPTY);
+        let used = Range::new(a, a.saturating_add(size).min(tail_end).max(a)).unwrap_or(tail);
+        if let Some(seg) = model
+            .pieces(used)
+            .find(|s| !matches!(s.state, State::Slack(_)))
+        {
+            let class = match seg.state {
+                State::Free => "packed-outside-slack",
+                other => overlap_class(other),
+            };
+            return violation(
+                FindingKind::Overlap,
+                class,
+                format!(
+                    "{place} is packed into {}, but {} there is {}, not an allocation's slack",
+                    tail,
+                    seg.range,
+                    seg.state.name()
+                ),
+            );
+        }
+        whole = Range::new(tail_end, foot.end()).unwrap_or(Range::EMPTY);
+    }
+    let seg = model.first_taken(whole)?;
+    violation(
+        FindingKind::Overlap,
+        overlap_class(seg.state),
+        format!(
+            "{place} takes {foot}, which overlaps {} bytes at {}",
+            seg.state.name(),
+            seg.range
+        ),
+    )
+}
+
+/// The stage rule for a packed allocation: packing may start below the
+/// goal (SPEC section 4; reference 1.4 consequence (b)), so the goal is
+/// measured at the page the block search found, the one after the packed
+/// start. The result must meet a stage no later than the first feasible
+/// one; the model does not search packed placements itself, so with no
+/// feasible stage any stage will do.
+fn check_packed_stage(
+    model: &Model,
+    req: &AllocRequest,
+    verdict: AllocVerdict,
+    a: PhysAddr,
+    place: &str,
+) -> Option<Violation> {
+    let found_block = page_up(a).unwrap_or(a);
+    let last_allowed = match verdict {
+        AllocVerdict::Feasible { stage, .. } => Some(stage),
+        _ => None,
+    };
+    let met = Stage::for_request(req)
+        .into_iter()
+        .filter(|s| last_allowed.is_none_or(|last| *s <= last))
+        .any(|s| model.satisfies_stage_from(req, s, a, found_block));
+    if met {
+        return None;
+    }
+    violation(
+        FindingKind::OutOfNode,
+        "packed-off-stage",
+        format!(
+            "packed {place} meets no stage up to {:?} (node {:?}, goal {:#x})",
+            last_allowed, req.nid, req.goal
+        ),
+    )
 }
 
 fn overlap_class(state: State) -> &'static str {

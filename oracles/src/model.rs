@@ -438,6 +438,18 @@ impl Model {
     /// True when a placement at `a` meets the node and goal rules of `stage`
     /// for `req` (the other feasibility rules are checked elsewhere).
     pub fn satisfies_stage(&self, req: &AllocRequest, stage: Stage, a: PhysAddr) -> bool {
+        self.satisfies_stage_from(req, stage, a, a)
+    }
+
+    /// As [`Model::satisfies_stage`], with the goal compared against
+    /// `goal_start` instead of `a` (a packed allocation's found block).
+    pub fn satisfies_stage_from(
+        &self,
+        req: &AllocRequest,
+        stage: Stage,
+        a: PhysAddr,
+        goal_start: PhysAddr,
+    ) -> bool {
         let Some(foot) = self.alloc_footprint(a, req.size) else {
             return false;
         };
@@ -446,7 +458,7 @@ impl Model {
             (true, Some(n)) => nodes == [n],
             _ => true,
         };
-        node_ok && (!stage.above_goal() || a >= req.goal)
+        node_ok && (!stage.above_goal() || goal_start >= req.goal)
     }
 
     /// Records allocation `id` at `[a, a + size)`: its bytes become

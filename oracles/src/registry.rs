@@ -28,13 +28,33 @@ fn make_rootmem(bugs: BugSet) -> Box<dyn BootMem> {
     Box::new(bootmem::RootMem::with_bugs(bugs))
 }
 
+fn make_bootmem(bugs: BugSet) -> Box<dyn BootMem> {
+    Box::new(bootmem::ClassicBootmem::with_bugs(bugs))
+}
+
+fn make_bootmem2(bugs: BugSet) -> Box<dyn BootMem> {
+    Box::new(bootmem::Bootmem2::with_bugs(bugs))
+}
+
 /// Every registered backend, in a stable order.
 pub fn backends() -> Vec<BackendInfo> {
-    vec![BackendInfo {
-        name: "rootmem",
-        about: "one bitmap for all PFNs of all nodes (J. Weiner, \"Rootmem: boot-time memory allocator\", 2008-05-03)",
-        make: make_rootmem,
-    }]
+    vec![
+        BackendInfo {
+            name: "bootmem",
+            about: "classic per-node bitmaps, 2.6.27 rewrite: next-fit hint, sub-page packing (mm/bootmem.c)",
+            make: make_bootmem,
+        },
+        BackendInfo {
+            name: "rootmem",
+            about: "one bitmap for all PFNs of all nodes (J. Weiner, \"Rootmem: boot-time memory allocator\", 2008-05-03)",
+            make: make_rootmem,
+        },
+        BackendInfo {
+            name: "bootmem2",
+            about: "blocks with their own bitmaps, nodes own blocks (J. Weiner, \"bootmem2: Another try\", 2008-05-07)",
+            make: make_bootmem2,
+        },
+    ]
 }
 
 /// The backend called `name`, if registered.
