@@ -9,6 +9,7 @@
 
 pub mod check;
 pub mod decode;
+pub mod differential;
 pub mod finding;
 pub mod guard;
 pub mod model;

@@ -10,6 +10,7 @@
 //! the backend's free map as it was.
 
 use crate::check::{self, Violation};
+use crate::differential::{self, Step, StepOutcome, Trace};
 use crate::finding::{Finding, FindingKind};
 use crate::guard::guarded;
 use crate::model::Model;
@@ -39,13 +40,29 @@ pub fn run(scenario: &Scenario, backends: &[BackendInfo]) -> Report {
 /// belong to (`bootmem::bugs`).
 pub fn run_with_bugs(scenario: &Scenario, backends: &[BackendInfo], bugs: BugSet) -> Report {
     let mut report = Report::default();
-    for info in backends {
-        let (finding, played, skipped) = play(scenario, info, bugs);
-        report.ops_played += played;
+    let mut traces = Vec::with_capacity(backends.len());
+    let profiles: Vec<Profile> = backends
+        .iter()
+        .map(|b| (b.make)(BugSet::NONE).profile())
+        .collect();
+    for (info, profile) in backends.iter().zip(&profiles) {
+        let has_peer = profiles.iter().filter(|p| *p == profile).count() > 1;
+        let (finding, trace, skipped) = play(scenario, info, *profile, bugs, has_peer);
+        report.ops_played += trace.steps.len();
         if skipped {
             report.skipped.push(info.name);
         }
         report.findings.extend(finding);
+        traces.push(trace);
+    }
+    for divergence in differential::compare(&traces, backends) {
+        if !report
+            .findings
+            .iter()
+            .any(|f| f.backend == divergence.backend)
+        {
+            report.findings.push(divergence);
+        }
     }
     report
 }
@@ -64,6 +81,8 @@ struct Player {
     model: Model,
     live: Vec<Live>,
     next_id: u32,
+    /// What the current op's call returned, for the differential trace.
+    outcome: StepOutcome,
 }
 
 /// What went wrong in one step: a contract violation or a panic.
@@ -78,9 +97,17 @@ impl From<Violation> for Stop {
     }
 }
 
-/// Plays the scenario on one backend. Returns its first finding, the number
-/// of ops played, and whether `setup` found no room.
-fn play(scenario: &Scenario, info: &BackendInfo, bugs: BugSet) -> (Option<Finding>, usize, bool) {
+/// Plays the scenario on one backend. Returns its first finding, the trace
+/// of the ops it played before it (with model fingerprints only when
+/// `traced`, i.e. when a peer with the same profile will be compared), and
+/// whether `setup` found no room.
+fn play(
+    scenario: &Scenario,
+    info: &BackendInfo,
+    profile: Profile,
+    bugs: BugSet,
+    traced: bool,
+) -> (Option<Finding>, Trace, bool) {
     let finding = |op_index, op_kind, stop: Stop| {
         let (kind, class, detail) = match stop {
             Stop::Violation(v) => (v.kind, v.class, v.detail),
@@ -95,32 +122,49 @@ fn play(scenario: &Scenario, info: &BackendInfo, bugs: BugSet) -> (Option<Findin
             detail,
         }
     };
+    let mut trace = Trace {
+        backend: info.name,
+        profile,
+        steps: Vec::new(),
+    };
     let mut player = match guarded(|| Player::new(scenario, info, bugs)) {
         Ok(Ok(p)) => p,
-        Ok(Err((kind, stop))) => return (Some(finding(None, kind, stop)), 0, false),
+        Ok(Err((kind, stop))) => return (Some(finding(None, kind, stop)), trace, false),
         Err(msg) => {
-            return (
-                Some(finding(None, OpKind::AddMemory, Stop::Panic(msg))),
-                0,
-                false,
-            )
+            let stop = Stop::Panic(msg);
+            return (Some(finding(None, OpKind::AddMemory, stop)), trace, false);
         }
     };
     match player.setup() {
         Ok(true) => {}
-        Ok(false) => return (None, 0, true),
-        Err(stop) => return (Some(finding(None, OpKind::Setup, stop)), 0, false),
+        Ok(false) => return (None, trace, true),
+        Err(stop) => return (Some(finding(None, OpKind::Setup, stop)), trace, false),
     }
     for (index, op) in scenario.ops.iter().enumerate() {
+        let free_before = if traced {
+            differential::fingerprint(&player.model.free_map())
+        } else {
+            0
+        };
+        player.outcome = StepOutcome::Skipped;
         if let Err(stop) = player.step(op) {
-            return (
-                Some(finding(Some(index), op.kind(), stop)),
-                index + 1,
-                false,
-            );
+            return (Some(finding(Some(index), op.kind(), stop)), trace, false);
         }
+        trace.steps.push(Step {
+            op_kind: op.kind(),
+            outcome: player.outcome,
+            free_before,
+        });
     }
-    (None, scenario.ops.len(), false)
+    (None, trace, false)
+}
+
+/// The differential outcome of a call that returns no value.
+fn unit_outcome(got: &Outcome<()>) -> StepOutcome {
+    match got {
+        Ok(()) => StepOutcome::Ok,
+        Err(e) => StepOutcome::Err(*e),
+    }
 }
 
 /// Runs a backend call under the panic guard.
@@ -149,6 +193,7 @@ impl Player {
             profile,
             live: Vec::new(),
             next_id: 0,
+            outcome: StepOutcome::Skipped,
         })
     }
 
@@ -204,6 +249,7 @@ impl Player {
             Op::Reserve { base, size, mode } => {
                 let backend = &mut self.backend;
                 let got = call(|| backend.reserve(base, size, mode))?;
+                self.outcome = unit_outcome(&got);
                 self.sync_metadata(got.is_err())?;
                 let want = self.model.reserve(None, base, size, mode);
                 self.judge(&want, &got)
@@ -216,6 +262,7 @@ impl Player {
             } => {
                 let backend = &mut self.backend;
                 let got = call(|| backend.reserve_node(nid, base, size, mode))?;
+                self.outcome = unit_outcome(&got);
                 self.sync_metadata(got.is_err())?;
                 let want = self.model.reserve(Some(nid), base, size, mode);
                 self.judge(&want, &got)
@@ -242,6 +289,7 @@ impl Player {
             Some(n) => backend.free_node(n, base, size),
             None => backend.free(base, size),
         })?;
+        self.outcome = unit_outcome(&got);
         self.sync_metadata(got.is_err())?;
         let want = self.model.free(nid, base, size);
         self.judge(&want, &got)
@@ -250,6 +298,10 @@ impl Player {
     fn alloc(&mut self, req: &AllocRequest) -> Result<(), Stop> {
         let backend = &mut self.backend;
         let got = call(|| backend.alloc(req))?;
+        self.outcome = match got {
+            Ok(a) => StepOutcome::Addr(a),
+            Err(e) => StepOutcome::Err(e),
+        };
         self.sync_metadata(got.is_err())?;
         if self.model.is_retired() {
             return self.judge(&Err(Error::Retired), &got);
@@ -277,6 +329,10 @@ impl Player {
         let mut released: Vec<Range> = Vec::new();
         let backend = &mut self.backend;
         let got = call(|| backend.release_all(&mut |r| released.push(r)))?;
+        self.outcome = match got {
+            Ok(n) => StepOutcome::Count(n),
+            Err(e) => StepOutcome::Err(e),
+        };
         if self.model.is_retired() {
             return self.judge(&Err(Error::Retired), &got);
         }

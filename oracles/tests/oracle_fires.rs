@@ -1,10 +1,9 @@
 //! Every finding kind of SPEC section 6 fires on a backend with the matching
-//! defect, with the expected signature. (`divergence` and `hang` come with
-//! the differential groups and the watchdog.)
+//! defect, with the expected signature (`hang` comes with the watchdog).
 //!
 //! The faulty backend is rootmem behind a fault-injecting wrapper
-//! (`common::Faulty`); the same scenarios on plain rootmem find nothing,
-//! which the last test checks.
+//! (`common::Faulty`); `assert_fires` also checks that plain rootmem finds
+//! nothing in the same scenario.
 
 mod common;
 
@@ -296,4 +295,39 @@ free base=0x8000 size=0x2000
         found[0]
     );
     assert_eq!(found[0].op_index, Some(1));
+}
+
+/// Two backends that share a profile (here both historical, so each alone
+/// gets validity checks only) must agree call by call.
+///
+/// ```text
+///   |hole|bitmap| A (twin a) |  B (twin b: the second fit)  |
+/// ```
+/// Expect the twin that skips the lowest fit to diverge at the first alloc.
+#[test]
+fn divergence_fires_when_twins_of_one_profile_disagree() {
+    let twin_a = BackendInfo {
+        name: "twin-a",
+        about: "rootmem, declared historical",
+        make: |_| Box::new(Faulty::historical(Fault::None)),
+    };
+    let twin_b = BackendInfo {
+        name: "twin-b",
+        about: "rootmem, declared historical, skipping the lowest fit",
+        make: |_| Box::new(Faulty::historical(Fault::SkipsLowest)),
+    };
+    let scenario = match oracles::text::parse(TWO_ALLOCS) {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    };
+    let alone = oracles::run(&scenario, &[twin_b]).findings;
+    assert!(alone.is_empty(), "validity alone must pass: {alone:?}");
+    let found = oracles::run(&scenario, &[twin_a, twin_b]).findings;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].kind, FindingKind::Divergence);
+    assert_eq!(
+        found[0].signature().to_string(),
+        "divergence/twin-b/alloc/address-differs"
+    );
+    assert_eq!(found[0].op_index, Some(0));
 }

@@ -58,7 +58,11 @@ fn packing_into_the_slack_of_the_previous_page_is_valid() {
 #[test]
 fn a_packed_allocation_must_continue_on_free_pages() {
     let mut model = model_with_one_allocation();
-    model.set(Range::new(0x2000, 0x3000).expect("range"), |_| true, State::Reserved);
+    model.set(
+        Range::new(0x2000, 0x3000).expect("range"),
+        |_| true,
+        State::Reserved,
+    );
     let req = AllocRequest::new(0x1000, 0x40);
     assert_eq!(
         judge(&model, &req, 0x1840),
@@ -76,7 +80,11 @@ fn a_packed_allocation_must_continue_on_free_pages() {
 #[test]
 fn packing_into_a_free_page_is_not_allowed() {
     let mut model = model_with_one_allocation();
-    model.set(Range::new(0x1000, 0x2000).expect("range"), |_| true, State::Free);
+    model.set(
+        Range::new(0x1000, 0x2000).expect("range"),
+        |_| true,
+        State::Free,
+    );
     let req = AllocRequest::new(0x100, 0x40);
     assert_eq!(
         judge(&model, &req, 0x1840),
@@ -92,7 +100,10 @@ fn packing_may_land_below_the_goal() {
     let model = model_with_one_allocation();
     let mut req = AllocRequest::new(0x100, 0x40);
     req.goal = 0x2000;
-    assert!(matches!(model.alloc_verdict(&req), AllocVerdict::Feasible { .. }));
+    assert!(matches!(
+        model.alloc_verdict(&req),
+        AllocVerdict::Feasible { .. }
+    ));
     assert_eq!(judge(&model, &req, 0x1840), None);
     assert_eq!(judge(&model, &req, 0x3000), None);
     req.goal = 0x4000;

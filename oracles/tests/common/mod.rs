@@ -13,6 +13,8 @@ use oracles::{run, text, BackendInfo, Finding};
 /// One deliberate defect.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fault {
+    /// No fault: plain rootmem (useful with [`Faulty::historical`]).
+    None,
     /// The second allocation returns the first one's address.
     ReturnsPreviousAllocation,
     /// Allocations return the page right after the last RAM range.
@@ -51,6 +53,7 @@ pub struct Faulty {
     ram_end: PhysAddr,
     extra_metadata: Option<Range>,
     last_reserved: Option<Range>,
+    historical: bool,
 }
 
 impl Faulty {
@@ -62,6 +65,17 @@ impl Faulty {
             ram_end: 0,
             extra_metadata: None,
             last_reserved: None,
+            historical: false,
+        }
+    }
+
+    /// The same, but declaring a historical placement policy, so that the
+    /// oracle checks validity only and a placement fault is left to the
+    /// differential comparison with a twin.
+    pub fn historical(fault: Fault) -> Faulty {
+        Faulty {
+            historical: true,
+            ..Faulty::new(fault)
         }
     }
 }
@@ -71,7 +85,11 @@ impl BootMem for Faulty {
         "faulty"
     }
     fn profile(&self) -> Profile {
-        self.inner.profile()
+        let mut profile = self.inner.profile();
+        if self.historical {
+            profile.placement = bootmem::Placement::Historical;
+        }
+        profile
     }
     fn add_memory(&mut self, range: Range, nid: Nid) -> Outcome<()> {
         self.ram_end = self.ram_end.max(range.end());

@@ -1,0 +1,117 @@
+//! Differential checks (SPEC section 7): backends that share a profile are
+//! compared call by call, and the first call on which they disagree is a
+//! `divergence` finding.
+//!
+//! Two backends with the same profile must give the same outcome (and the
+//! same address) for the same call as long as their models agree on what is
+//! taken. Their own metadata can make the free maps differ (memblock's
+//! doubled array against nobootmem's, early_res's table against memblock's);
+//! from the first op where the models' free maps differ, the pair is no
+//! longer compared, and each backend's own checks go on.
+
+use crate::finding::{Finding, FindingKind};
+use crate::registry::BackendInfo;
+use crate::scenario::OpKind;
+use bootmem::{Error, PhysAddr, Profile};
+
+/// What one op returned, reduced to what two backends must agree on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepOutcome {
+    /// The op made no call (a `free_alloc` with nothing live).
+    Skipped,
+    /// `Ok` with no value.
+    Ok,
+    /// A successful allocation at this address.
+    Addr(PhysAddr),
+    /// A successful `release_all` with this page count.
+    Count(u64),
+    /// An error.
+    Err(Error),
+}
+
+/// One played op of one backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// The op's kind.
+    pub op_kind: OpKind,
+    /// What it returned.
+    pub outcome: StepOutcome,
+    /// A fingerprint of the model's free map before the op.
+    pub free_before: u64,
+}
+
+/// One backend's played ops, in order (it stops at the backend's first
+/// finding).
+#[derive(Clone, Debug)]
+pub struct Trace {
+    /// The backend.
+    pub backend: &'static str,
+    /// Its profile.
+    pub profile: Profile,
+    /// Its steps; `steps[i]` is op `i`.
+    pub steps: Vec<Step>,
+}
+
+/// Compares every pair of traces whose backends share a profile, in
+/// registry order, and returns one finding per diverging pair, attributed to
+/// the later backend of the pair.
+pub fn compare(traces: &[Trace], backends: &[BackendInfo]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (i, a) in traces.iter().enumerate() {
+        for b in traces.iter().skip(i + 1) {
+            if a.profile != b.profile {
+                continue;
+            }
+            if let Some(f) = compare_pair(a, b) {
+                findings.push(f);
+            }
+        }
+    }
+    let order = |name: &str| backends.iter().position(|b| b.name == name);
+    findings.sort_by_key(|f| order(f.backend));
+    findings
+}
+
+/// The first op where `a` and `b` disagree while their models agree.
+fn compare_pair(a: &Trace, b: &Trace) -> Option<Finding> {
+    for (index, (x, y)) in a.steps.iter().zip(&b.steps).enumerate() {
+        if x.free_before != y.free_before {
+            return None;
+        }
+        if x.outcome == y.outcome {
+            continue;
+        }
+        let class = match (x.outcome, y.outcome) {
+            (StepOutcome::Addr(_), StepOutcome::Addr(_)) => "address-differs",
+            (StepOutcome::Count(_), StepOutcome::Count(_)) => "count-differs",
+            _ => "outcome-differs",
+        };
+        return Some(Finding {
+            kind: FindingKind::Divergence,
+            backend: b.backend,
+            op_index: Some(index),
+            op_kind: y.op_kind,
+            class,
+            detail: format!(
+                "{} returned {:?}, {} returned {:?}",
+                a.backend, x.outcome, b.backend, y.outcome
+            ),
+        });
+    }
+    None
+}
+
+/// A fingerprint (FNV-1a) of a free map, to tell cheaply whether two
+/// models agree on what is taken.
+pub fn fingerprint(free: &[bootmem::Range]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for r in free {
+        for v in [r.start(), r.end()] {
+            for byte in v.to_le_bytes() {
+                h ^= u64::from(byte);
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+    }
+    h
+}
