@@ -63,6 +63,45 @@ impl<'a> Arbitrary<'a> for Scenario {
     }
 }
 
+/// The strategy tags whose payload is a literal value, so that any
+/// scenario within the bounds can be written as bytes that decode back to
+/// it exactly (`crate::encode`). Each comment names the modulus the tag is
+/// taken with.
+pub(crate) mod literal {
+    /// `nid_style = byte % 5`: every range's nid is its own byte.
+    pub const NID_STYLE: u8 = 4;
+    /// `byte % 7`: the gap before a range is a u64.
+    pub const GAP: u8 = 6;
+    /// `byte % 7`: a range's length is a u64.
+    pub const LEN: u8 = 6;
+    /// `byte % 8`: the base is a u64 (capped so the map fits below 2^64).
+    pub const BASE: u8 = 5;
+    /// `byte % 20`: the op kinds.
+    pub const OP_RESERVE: u8 = 0;
+    /// See [`OP_RESERVE`].
+    pub const OP_RESERVE_NODE: u8 = 4;
+    /// See [`OP_RESERVE`].
+    pub const OP_FREE: u8 = 6;
+    /// See [`OP_RESERVE`].
+    pub const OP_FREE_NODE: u8 = 9;
+    /// See [`OP_RESERVE`].
+    pub const OP_ALLOC: u8 = 10;
+    /// See [`OP_RESERVE`].
+    pub const OP_FREE_ALLOC: u8 = 17;
+    /// `byte % 11`: an address is a u64.
+    pub const ADDR: u8 = 10;
+    /// `byte % 11`: a size is a u64.
+    pub const SIZE: u8 = 10;
+    /// `byte % 8`: a request's size comes from the size picker.
+    pub const REQ_SIZE: u8 = 4;
+    /// `byte % 13`: an alignment is a u64.
+    pub const ALIGN: u8 = 12;
+    /// `byte % 7`: a goal or a limit is a u64.
+    pub const GOAL_LIMIT: u8 = 6;
+    /// `byte % 8`: a node id is the next byte (mod 64).
+    pub const NID: u8 = 0;
+}
+
 /// Reads one byte; 0 once the bytes have run out.
 fn byte(u: &mut Unstructured) -> u8 {
     u8::arbitrary(u).unwrap_or(0)
@@ -104,7 +143,7 @@ fn generate_map(u: &mut Unstructured, bounds: &DecodeBounds) -> MemoryMap {
     let max_nodes = bounds.max_nodes.clamp(1, MAX_NODES);
     let nodes = 1 + u32::from(byte(u)) % max_nodes;
     let count = 1 + usize::from(byte(u)) % bounds.max_ranges.max(1);
-    let nid_style = byte(u) % 4;
+    let nid_style = byte(u) % 5;
     let spread = byte(u) % 2 == 1;
     let node_id = |k: u32| -> Nid {
         if spread {
@@ -116,14 +155,16 @@ fn generate_map(u: &mut Unstructured, bounds: &DecodeBounds) -> MemoryMap {
     let mut layout: Vec<(u64, u64, Nid)> = Vec::new(); // (offset, len, nid)
     let (mut cursor, mut ram) = (0u64, 0u64);
     for i in 0..count {
-        let gap = match byte(u) % 6 {
+        let gap = match byte(u) % 7 {
+            literal::GAP => word(u),
             0 | 1 => 0,
             2 => (1 + half(u) % 256) * PAGE_SIZE,
             3 => 1 + half(u) % (2 * PAGE_SIZE),
             4 => (1 + half(u)) << 16,
             _ => (1 + half(u) % 64) * PAGE_SIZE + PAGE_SIZE / 2,
         };
-        let len = match byte(u) % 6 {
+        let len = match byte(u) % 7 {
+            literal::LEN => word(u),
             0 | 1 => (1 + half(u) % 4096) * PAGE_SIZE,
             2 => (1 + half(u) % 512) * PAGE_SIZE + half(u) % PAGE_SIZE,
             3 => 1 + half(u) % (3 * PAGE_SIZE),
@@ -131,11 +172,22 @@ fn generate_map(u: &mut Unstructured, bounds: &DecodeBounds) -> MemoryMap {
             _ => (1 + half(u) % 64) * PAGE_SIZE,
         };
         let i = i as u32;
-        let k = match nid_style {
-            0 => i % nodes,
-            1 => i * nodes / count as u32,
-            2 => u32::from(byte(u)) % nodes,
-            _ => (i / 2) % nodes,
+        let nid = match nid_style {
+            0 => node_id(i % nodes),
+            1 => node_id(i * nodes / count as u32),
+            2 => node_id(u32::from(byte(u)) % nodes),
+            3 => node_id((i / 2) % nodes),
+            _ => {
+                // A literal nid; a new one past `nodes` distinct reuses the first.
+                let nid = u32::from(byte(u)) % MAX_NODES;
+                let mut seen: Vec<Nid> = layout.iter().map(|l| l.2).collect();
+                seen.sort_unstable();
+                seen.dedup();
+                match (seen.contains(&nid), layout.first()) {
+                    (false, Some(first)) if seen.len() as u32 >= nodes => first.2,
+                    _ => nid,
+                }
+            }
         };
         let gap = if i == 0 { gap % (4 * PAGE_SIZE) } else { gap };
         let len = len.min(bounds.max_ram.saturating_sub(ram));
@@ -144,7 +196,7 @@ fn generate_map(u: &mut Unstructured, bounds: &DecodeBounds) -> MemoryMap {
         if len == 0 || end > bounds.max_span {
             break;
         }
-        layout.push((start, len, node_id(k)));
+        layout.push((start, len, nid));
         cursor = end;
         ram += len;
     }
@@ -171,10 +223,10 @@ fn generate_map(u: &mut Unstructured, bounds: &DecodeBounds) -> MemoryMap {
 fn choose_base(u: &mut Unstructured, span: u64) -> PhysAddr {
     let room = u64::MAX - span;
     let base = match byte(u) % 8 {
+        literal::BASE => word(u),
         0..=2 => 0,
         3 => (half(u) % 64) << 32,
-        4 => (word(u) % room) & !(PAGE_SIZE - 1),
-        5 => word(u) % room,
+        4 => word(u).checked_rem(room).unwrap_or(0) & !(PAGE_SIZE - 1),
         6 => room.saturating_sub((half(u) % 4) * PAGE_SIZE + 1),
         _ => (1 + half(u) % 4096) << 20,
     };
@@ -222,6 +274,7 @@ impl OpGen {
     }
 
     fn op(&mut self, u: &mut Unstructured) -> Op {
+        // Tags: see `literal::OP_*`.
         let op = match byte(u) % 20 {
             0..=3 => Op::Reserve {
                 base: self.addr(u),
@@ -300,7 +353,8 @@ impl OpGen {
     /// An address aimed at an edge.
     fn addr(&mut self, u: &mut Unstructured) -> PhysAddr {
         let point = Self::pick(u, &self.points, PAGE_SIZE);
-        match byte(u) % 10 {
+        match byte(u) % 11 {
+            literal::ADDR => word(u),
             0 | 1 => point,
             2 | 3 => {
                 let delta = Self::pick(
@@ -331,7 +385,8 @@ impl OpGen {
 
     /// A size aimed at an edge.
     fn size(&mut self, u: &mut Unstructured) -> u64 {
-        match byte(u) % 10 {
+        match byte(u) % 11 {
+            literal::SIZE => word(u),
             0..=2 => (1 + half(u) % 64) * PAGE_SIZE,
             3 => 1 + half(u) % (2 * PAGE_SIZE),
             4 => Self::pick(u, &[0, 1, PAGE_SIZE - 1, PAGE_SIZE + 1], 0),
@@ -352,7 +407,8 @@ impl OpGen {
     }
 
     fn align(u: &mut Unstructured) -> u64 {
-        match byte(u) % 12 {
+        match byte(u) % 13 {
+            literal::ALIGN => word(u),
             0..=2 => SMP_CACHE_BYTES,
             3 | 4 => PAGE_SIZE,
             5 => 1 << (byte(u) % 31),
@@ -371,7 +427,8 @@ impl OpGen {
             _ => self.size(u),
         };
         let align = Self::align(u);
-        let goal = match byte(u) % 6 {
+        let goal = match byte(u) % 7 {
+            literal::GOAL_LIMIT => word(u),
             0..=2 => 0,
             3 => self.addr(u),
             4 => Self::pick(u, &self.points, 0).saturating_add(half(u) * PAGE_SIZE),
@@ -382,7 +439,8 @@ impl OpGen {
                 .unwrap_or(0)
                 .saturating_add(PAGE_SIZE),
         };
-        let limit = match byte(u) % 6 {
+        let limit = match byte(u) % 7 {
+            literal::GOAL_LIMIT => word(u),
             0..=2 => 0,
             3 => self.addr(u),
             4 => goal.saturating_sub(half(u) % (4 * PAGE_SIZE)),

@@ -10,6 +10,7 @@
 pub mod check;
 pub mod decode;
 pub mod differential;
+pub mod encode;
 pub mod finding;
 pub mod guard;
 pub mod model;
@@ -18,7 +19,8 @@ pub mod run;
 pub mod scenario;
 pub mod text;
 
-pub use decode::{decode, DecodeBounds};
+pub use decode::{decode, decode_with, DecodeBounds};
+pub use encode::{encode, EncodeError};
 pub use finding::{Finding, FindingKind, Signature};
 pub use registry::{backends, find_backend, BackendInfo};
 pub use run::{run, run_with_bugs, Report};
