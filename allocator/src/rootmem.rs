@@ -346,14 +346,18 @@ impl Ready {
         self.map.clear_range(lo, hi);
     }
 
-    /// The maximal runs of free pages, ascending.
+    /// The maximal runs of free pages, ascending. Only the usable runs are
+    /// scanned, not the holes between them (a 256 MiB map may span 4 GiB);
+    /// runs are separated by holes, so free runs of two of them never touch.
     fn free_runs(&self) -> impl Iterator<Item = Pages> + '_ {
-        self.map
-            .clear_runs(0, self.map.len())
-            .map(|(lo, hi)| Pages {
-                lo: self.pfn(lo),
-                hi: self.pfn(hi),
-            })
+        self.runs.iter().flat_map(move |run| {
+            self.map
+                .clear_runs(self.bit(run.lo), self.bit(run.hi))
+                .map(|(lo, hi)| Pages {
+                    lo: self.pfn(lo),
+                    hi: self.pfn(hi),
+                })
+        })
     }
 
     /// The `fit.pages` free pages inside `[lo, hi)` with the lowest start

@@ -83,6 +83,8 @@ struct Player {
     next_id: u32,
     /// What the current op's call returned, for the differential trace.
     outcome: StepOutcome,
+    /// The metadata the backend reported at the last sync.
+    metadata: Vec<Range>,
 }
 
 /// What went wrong in one step: a contract violation or a panic.
@@ -194,6 +196,7 @@ impl Player {
             live: Vec::new(),
             next_id: 0,
             outcome: StepOutcome::Skipped,
+            metadata: Vec::new(),
         })
     }
 
@@ -221,9 +224,16 @@ impl Player {
         }
         let backend = &self.backend;
         let reported = call(|| backend.metadata())?;
+        if reported == self.metadata {
+            // Unchanged since the last sync, which the model already holds.
+            return Ok(());
+        }
         match check::check_metadata(&mut self.model, &reported, call_failed) {
             Some(v) => Err(v.into()),
-            None => Ok(()),
+            None => {
+                self.metadata = reported;
+                Ok(())
+            }
         }
     }
 
