@@ -13,8 +13,11 @@ pub mod bitmap;
 pub mod bootmem;
 pub mod bootmem2;
 pub mod bugs;
+pub mod early_res;
+pub mod memblock;
 pub mod range;
 pub mod rootmem;
+pub mod treemem;
 
 pub use bootmem::ClassicBootmem;
 pub use bootmem2::Bootmem2;
@@ -275,6 +278,20 @@ pub trait BootMem {
     /// The physical ranges the backend's own metadata occupies right now,
     /// sorted and non-overlapping.
     fn metadata(&self) -> Vec<Range>;
+
+    /// The bytes of contiguous, page-aligned free RAM (inside one RAM range)
+    /// that the backend's next metadata growth would take (memblock's
+    /// doubled array, early_res's doubled table, treemem's stolen page), or
+    /// `None` for a backend whose metadata never grows (the default).
+    ///
+    /// A call that must record memory may fail with `NoMem` when its
+    /// metadata is full and cannot grow (SPEC section 5). The oracle accepts
+    /// that only when its model shows no room of this size outside the
+    /// call's own range, so a backend cannot use it to hide a spurious
+    /// failure.
+    fn metadata_growth(&self) -> Option<u64> {
+        None
+    }
 
     /// The backend's own view of which memory is free right now, as sorted,
     /// non-overlapping, maximal ranges (page-aligned for page backends). The

@@ -22,11 +22,15 @@ pub struct Violation {
 }
 
 fn violation(kind: FindingKind, class: &'static str, detail: String) -> Option<Violation> {
-    Some(Violation {
+    Some(violation_value(kind, class, detail))
+}
+
+fn violation_value(kind: FindingKind, class: &'static str, detail: String) -> Violation {
+    Violation {
         kind,
         class,
         detail,
-    })
+    }
 }
 
 /// The name of an outcome's kind.
@@ -92,6 +96,32 @@ pub fn check_metadata(
     reported: &[Range],
     call_failed: bool,
 ) -> Option<Violation> {
+    match check_metadata_keeping(model, reported, call_failed) {
+        Ok(vanished) => {
+            free_vanished(model, &vanished);
+            None
+        }
+        Err(v) => Some(v),
+    }
+}
+
+/// Frees metadata that [`check_metadata_keeping`] kept.
+pub fn free_vanished(model: &mut Model, vanished: &[Range]) {
+    for &r in vanished {
+        model.set(r, |s| s == State::Metadata, State::Free);
+    }
+}
+
+/// As [`check_metadata`], but metadata that disappeared stays metadata in
+/// the model and is returned, for the caller to free after judging the
+/// call: an allocation is found before the array that held the old
+/// metadata is freed (memblock_double_array frees the old array after
+/// placing the new one), so the old array still counted as taken.
+pub fn check_metadata_keeping(
+    model: &mut Model,
+    reported: &[Range],
+    call_failed: bool,
+) -> Result<Vec<Range>, Violation> {
     let page = model.granularity() == Granularity::Page;
     let mut reported_norm: Vec<Range> = Vec::with_capacity(reported.len());
     for &r in reported {
@@ -99,11 +129,11 @@ pub fn check_metadata(
             match r.round_outward() {
                 Some(r) => r,
                 None => {
-                    return violation(
+                    return Err(violation_value(
                         FindingKind::Metadata,
                         "outside-ram",
                         format!("metadata {r} reaches past 2^64"),
-                    )
+                    ))
                 }
             }
         } else {
@@ -117,28 +147,28 @@ pub fn check_metadata(
     let reported = crate::model::merge_ranges(reported_norm.into_iter());
     let known = model.metadata();
     if reported == known {
-        return None;
+        return Ok(Vec::new());
     }
     if call_failed {
-        return violation(
+        return Err(violation_value(
             FindingKind::WrongOutcome,
             "metadata-moved-on-error",
             format!("the call failed but the metadata moved: {known:?} -> {reported:?}"),
-        );
+        ));
     }
     for &r in &reported {
         if !model.is_ram(r) {
-            return violation(
+            return Err(violation_value(
                 FindingKind::Metadata,
                 "outside-ram",
                 format!("metadata {r} is not all usable RAM"),
-            );
+            ));
         }
         if let Some(seg) = model
             .pieces(r)
             .find(|s| s.state != State::Free && s.state != State::Metadata)
         {
-            return violation(
+            return Err(violation_value(
                 FindingKind::Metadata,
                 "over-taken",
                 format!(
@@ -146,16 +176,33 @@ pub fn check_metadata(
                     seg.state.name(),
                     seg.range
                 ),
-            );
+            ));
         }
     }
-    for &r in &known {
-        model.set(r, |s| s == State::Metadata, State::Free);
-    }
+    let vanished: Vec<Range> = known
+        .iter()
+        .flat_map(|&k| subtract(k, &reported))
+        .collect();
     for &r in &reported {
         model.set(r, |_| true, State::Metadata);
     }
-    None
+    Ok(vanished)
+}
+
+/// The parts of `r` not covered by any of the sorted `cover` ranges.
+fn subtract(r: Range, cover: &[Range]) -> Vec<Range> {
+    let mut out = Vec::new();
+    let mut start = r.start();
+    for c in cover.iter().filter(|c| c.overlaps(r)) {
+        if c.start() > start {
+            out.extend(Range::new(start, c.start()));
+        }
+        start = start.max(c.end());
+    }
+    if start < r.end() {
+        out.extend(Range::new(start, r.end()));
+    }
+    out
 }
 
 /// Checks the outcome of `alloc(req)` against the model's verdict computed

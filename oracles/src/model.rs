@@ -418,6 +418,26 @@ impl Model {
         found
     }
 
+    /// True when some free RAM outside `exclude`, inside one RAM range, holds
+    /// `bytes` page-aligned bytes starting at or above `PAGE_SIZE`: room for
+    /// a backend's metadata to grow ([`bootmem::BootMem::metadata_growth`]).
+    pub fn has_room(&self, bytes: u64, exclude: Range) -> bool {
+        self.free_runs(None, false).into_iter().any(|run| {
+            let before = Range::new(run.start(), exclude.start().clamp(run.start(), run.end()));
+            let after = Range::new(exclude.end().clamp(run.start(), run.end()), run.end());
+            let pieces = if run.overlaps(exclude) {
+                [before, after]
+            } else {
+                [Some(run), None]
+            };
+            pieces.into_iter().flatten().any(|piece| {
+                align_up(piece.start().max(PAGE_SIZE), PAGE_SIZE)
+                    .and_then(|lo| lo.checked_add(bytes))
+                    .is_some_and(|hi| hi <= piece.end())
+            })
+        })
+    }
+
     /// What the contract expects of `alloc(req)` right now.
     pub fn alloc_verdict(&self, req: &AllocRequest) -> AllocVerdict {
         if req.validate().is_err() {
@@ -476,16 +496,29 @@ impl Model {
         self.set(bytes, |_| true, State::Allocated(id));
     }
 
-    /// The pages `release_all` must hand over: every whole page whose bytes
-    /// are all free, or metadata when `metadata_released`, as sorted maximal
-    /// ranges.
+    /// The pages `release_all` must hand over: every whole page of one
+    /// node's RAM whose bytes are all free, or metadata when
+    /// `metadata_released`, as sorted ranges. A page that straddles the RAM
+    /// of two nodes belongs to neither (a page frame has one node; memblock's
+    /// free ranges stop at region boundaries), so it is not expected, though
+    /// a backend may still hand it over.
     pub fn expected_release(&self, metadata_released: bool) -> Vec<Range> {
-        let handed = self.segs.iter().filter(|s| {
-            s.state == State::Free || (metadata_released && s.state == State::Metadata)
-        });
-        merge_ranges(handed.map(|s| s.range))
-            .into_iter()
-            .map(|r| r.round_inward())
+        let mut runs: Vec<(Range, Nid)> = Vec::new();
+        for seg in &self.segs {
+            let handed =
+                seg.state == State::Free || (metadata_released && seg.state == State::Metadata);
+            if !handed {
+                continue;
+            }
+            match runs.last_mut() {
+                Some((run, nid)) if run.end() == seg.range.start() && *nid == seg.nid => {
+                    *run = Range::new(run.start(), seg.range.end()).unwrap_or(*run);
+                }
+                _ => runs.push((seg.range, seg.nid)),
+            }
+        }
+        runs.into_iter()
+            .map(|(r, _)| r.round_inward())
             .filter(|r| !r.is_empty())
             .collect()
     }

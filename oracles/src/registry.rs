@@ -36,6 +36,32 @@ fn make_bootmem2(bugs: BugSet) -> Box<dyn BootMem> {
     Box::new(bootmem::Bootmem2::with_bugs(bugs))
 }
 
+/// The reserved array of the registered memblock backends starts at this
+/// many regions instead of the kernel's 128 (`INIT_MEMBLOCK_RESERVED_REGIONS`),
+/// so that scenarios of at most 128 ops reach array doubling, where
+/// memblock's historical bugs lived. The memory array keeps 128.
+pub const FUZZ_RESERVED_REGIONS: usize = 8;
+
+fn make_memblock(bugs: BugSet) -> Box<dyn BootMem> {
+    use bootmem::memblock::{Direction, MemblockBootMem, INIT_MEMBLOCK_REGIONS};
+    Box::new(MemblockBootMem::with_capacities(
+        bugs,
+        Direction::TopDown,
+        INIT_MEMBLOCK_REGIONS,
+        FUZZ_RESERVED_REGIONS,
+    ))
+}
+
+fn make_memblock_bu(bugs: BugSet) -> Box<dyn BootMem> {
+    use bootmem::memblock::{Direction, MemblockBootMem, INIT_MEMBLOCK_REGIONS};
+    Box::new(MemblockBootMem::with_capacities(
+        bugs,
+        Direction::BottomUp,
+        INIT_MEMBLOCK_REGIONS,
+        FUZZ_RESERVED_REGIONS,
+    ))
+}
+
 /// Every registered backend, in a stable order.
 pub fn backends() -> Vec<BackendInfo> {
     vec![
@@ -53,6 +79,16 @@ pub fn backends() -> Vec<BackendInfo> {
             name: "bootmem2",
             about: "blocks with their own bitmaps, nodes own blocks (J. Weiner, \"bootmem2: Another try\", 2008-05-07)",
             make: make_bootmem2,
+        },
+        BackendInfo {
+            name: "memblock",
+            about: "LMB/memblock as in mainline mm/memblock.c: sorted merged arrays, nids, top-down, doubling (reserved array from 8 regions)",
+            make: make_memblock,
+        },
+        BackendInfo {
+            name: "memblock_bu",
+            about: "the same memblock, memblock_set_bottom_up(true) at setup (3.13+)",
+            make: make_memblock_bu,
         },
     ]
 }

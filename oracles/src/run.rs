@@ -13,10 +13,13 @@ use crate::check::{self, Violation};
 use crate::differential::{self, Step, StepOutcome, Trace};
 use crate::finding::{Finding, FindingKind};
 use crate::guard::guarded;
+use crate::model::AllocVerdict;
 use crate::model::Model;
 use crate::registry::BackendInfo;
 use crate::scenario::{Op, OpKind, Scenario};
-use bootmem::{AllocRequest, BootMem, BugSet, Error, Outcome, PhysAddr, Profile, Range};
+use bootmem::{
+    AllocRequest, BootMem, BugSet, Error, Outcome, PhysAddr, Placement, Profile, Range, ReserveMode,
+};
 
 /// What playing one scenario found.
 #[derive(Clone, Debug, Default)]
@@ -219,22 +222,26 @@ impl Player {
 
     /// Syncs and checks the backend's metadata (skipped once retired).
     fn sync_metadata(&mut self, call_failed: bool) -> Result<(), Stop> {
+        let vanished = self.sync_metadata_keeping(call_failed)?;
+        check::free_vanished(&mut self.model, &vanished);
+        Ok(())
+    }
+
+    /// As [`Player::sync_metadata`], but metadata that disappeared stays
+    /// taken in the model until the caller frees what this returns.
+    fn sync_metadata_keeping(&mut self, call_failed: bool) -> Result<Vec<Range>, Stop> {
         if self.model.is_retired() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let backend = &self.backend;
         let reported = call(|| backend.metadata())?;
         if reported == self.metadata {
             // Unchanged since the last sync, which the model already holds.
-            return Ok(());
+            return Ok(Vec::new());
         }
-        match check::check_metadata(&mut self.model, &reported, call_failed) {
-            Some(v) => Err(v.into()),
-            None => {
-                self.metadata = reported;
-                Ok(())
-            }
-        }
+        let vanished = check::check_metadata_keeping(&mut self.model, &reported, call_failed)?;
+        self.metadata = reported;
+        Ok(vanished)
     }
 
     /// Compares a finished call's outcome with the model's expectation;
@@ -256,27 +263,13 @@ impl Player {
     /// Plays one op.
     fn step(&mut self, op: &Op) -> Result<(), Stop> {
         match *op {
-            Op::Reserve { base, size, mode } => {
-                let backend = &mut self.backend;
-                let got = call(|| backend.reserve(base, size, mode))?;
-                self.outcome = unit_outcome(&got);
-                self.sync_metadata(got.is_err())?;
-                let want = self.model.reserve(None, base, size, mode);
-                self.judge(&want, &got)
-            }
+            Op::Reserve { base, size, mode } => self.reserve(None, base, size, mode),
             Op::ReserveNode {
                 nid,
                 base,
                 size,
                 mode,
-            } => {
-                let backend = &mut self.backend;
-                let got = call(|| backend.reserve_node(nid, base, size, mode))?;
-                self.outcome = unit_outcome(&got);
-                self.sync_metadata(got.is_err())?;
-                let want = self.model.reserve(Some(nid), base, size, mode);
-                self.judge(&want, &got)
-            }
+            } => self.reserve(Some(nid), base, size, mode),
             Op::Free { base, size } => self.free(None, base, size),
             Op::FreeNode { nid, base, size } => self.free(Some(nid), base, size),
             Op::Alloc(req) => self.alloc(&req),
@@ -293,45 +286,127 @@ impl Player {
         }
     }
 
+    fn reserve(
+        &mut self,
+        nid: Option<u32>,
+        base: PhysAddr,
+        size: u64,
+        mode: ReserveMode,
+    ) -> Result<(), Stop> {
+        let backend = &mut self.backend;
+        let growth = call(|| backend.metadata_growth())?;
+        let got = call(|| match nid {
+            Some(n) => backend.reserve_node(n, base, size, mode),
+            None => backend.reserve(base, size, mode),
+        })?;
+        self.outcome = unit_outcome(&got);
+        self.sync_metadata(got.is_err())?;
+        let range = Range::from_base_size(base, size).unwrap_or(Range::EMPTY);
+        self.judge_recording(&got, growth, range, |m| m.reserve(nid, base, size, mode))
+    }
+
     fn free(&mut self, nid: Option<u32>, base: PhysAddr, size: u64) -> Result<(), Stop> {
         let backend = &mut self.backend;
+        let growth = call(|| backend.metadata_growth())?;
         let got = call(|| match nid {
             Some(n) => backend.free_node(n, base, size),
             None => backend.free(base, size),
         })?;
         self.outcome = unit_outcome(&got);
         self.sync_metadata(got.is_err())?;
-        let want = self.model.free(nid, base, size);
-        self.judge(&want, &got)
+        let range = Range::from_base_size(base, size).unwrap_or(Range::EMPTY);
+        self.judge_recording(&got, growth, range, |m| m.free(nid, base, size))
+    }
+
+    /// Judges a call that records memory (reserve, free): `expect` computes
+    /// the model's outcome and applies it. A `NoMem` where `Ok` was due is
+    /// excused when the backend's metadata had to grow by `growth` bytes and
+    /// the model shows no room for that outside `range` (SPEC section 5);
+    /// the model then stays as it was.
+    fn judge_recording(
+        &mut self,
+        got: &Outcome<()>,
+        growth: Option<u64>,
+        range: Range,
+        expect: impl FnOnce(&mut Model) -> Outcome<()>,
+    ) -> Result<(), Stop> {
+        let snapshot = (*got == Err(Error::NoMem)).then(|| self.model.clone());
+        let want = expect(&mut self.model);
+        if let (Some(before), Ok(())) = (snapshot, want) {
+            if self.no_room(growth, range) {
+                self.model = before;
+                return self.judge(got, got);
+            }
+        }
+        self.judge(&want, got)
+    }
+
+    /// True when the backend said its metadata must grow by some bytes and
+    /// the model has no room for them outside `exclude`.
+    fn no_room(&self, growth: Option<u64>, exclude: Range) -> bool {
+        growth.is_some_and(|bytes| !self.model.has_room(bytes, exclude))
     }
 
     fn alloc(&mut self, req: &AllocRequest) -> Result<(), Stop> {
         let backend = &mut self.backend;
+        let growth = call(|| backend.metadata_growth())?;
         let got = call(|| backend.alloc(req))?;
         self.outcome = match got {
             Ok(a) => StepOutcome::Addr(a),
             Err(e) => StepOutcome::Err(e),
         };
-        self.sync_metadata(got.is_err())?;
+        // The placement was found while the old metadata was still taken.
+        let vanished = self.sync_metadata_keeping(got.is_err())?;
         if self.model.is_retired() {
             return self.judge(&Err(Error::Retired), &got);
         }
         let verdict = self.model.alloc_verdict(req);
+        let result = self.judge_alloc(req, growth, verdict, got);
+        check::free_vanished(&mut self.model, &vanished);
+        result?;
+        if let Ok(start) = got {
+            let id = self.next_id;
+            self.next_id += 1;
+            self.model.apply_alloc(id, start, req.size);
+            self.live.push(Live {
+                start,
+                size: req.size,
+            });
+        }
+        Ok(())
+    }
+
+    /// Judges an alloc's outcome against the verdict computed before it.
+    fn judge_alloc(
+        &mut self,
+        req: &AllocRequest,
+        growth: Option<u64>,
+        verdict: AllocVerdict,
+        got: Outcome<PhysAddr>,
+    ) -> Result<(), Stop> {
+        if let (
+            AllocVerdict::Feasible {
+                lowest, highest, ..
+            },
+            Err(e),
+        ) = (verdict, got)
+        {
+            // Excused when the metadata could not grow beside the placement.
+            let start = match self.profile.placement {
+                Placement::Highest => highest,
+                _ => lowest,
+            };
+            let placed = self.model.alloc_footprint(start, req.size);
+            if e == req.failure() && self.no_room(growth, placed.unwrap_or(Range::EMPTY)) {
+                return self.judge(&Err(e), &got);
+            }
+        }
         if let Some(v) = check::check_alloc(&self.model, &self.profile, req, verdict, got) {
             return Err(v.into());
         }
         match got {
-            Ok(start) => {
-                let id = self.next_id;
-                self.next_id += 1;
-                self.model.apply_alloc(id, start, req.size);
-                self.live.push(Live {
-                    start,
-                    size: req.size,
-                });
-                Ok(())
-            }
-            Err(_) => self.judge(&got.map(|_| ()), &got),
+            Ok(_) => Ok(()),
+            Err(e) => self.judge(&Err(e), &got),
         }
     }
 

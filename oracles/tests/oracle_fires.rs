@@ -331,3 +331,41 @@ fn divergence_fires_when_twins_of_one_profile_disagree() {
     );
     assert_eq!(found[0].op_index, Some(0));
 }
+
+/// ```text
+///   |hole|bitmap| R |  3.9 MiB free: room for 1 MiB of metadata  |
+/// ```
+/// Expect a `NoMem` blamed on metadata growth, while the model shows room
+/// for it, to be the wrong outcome.
+#[test]
+fn wrong_outcome_fires_when_nomem_is_blamed_on_growth_that_had_room() {
+    let scn = "
+ram start=0x1000 end=0x40_0000 nid=0
+reserve base=0x8000 size=0x1000 mode=default
+reserve base=0x20_0000 size=0x1000 mode=default
+";
+    assert_fires(
+        scn,
+        faulty!(GrowthNoMem),
+        FindingKind::WrongOutcome,
+        "wrong-outcome/faulty/reserve/refused-valid-call",
+    );
+}
+
+/// ```text
+///   |hole|bitmap|  reserved .......................... | 0.5 MiB free |
+/// ```
+/// Expect the same `NoMem` to be accepted when no 1 MiB of free RAM is left
+/// for the metadata to grow into, and to change nothing.
+#[test]
+fn nomem_is_excused_when_metadata_has_no_room_to_grow() {
+    let scn = "
+ram start=0x1000 end=0x40_0000 nid=0
+reserve base=0x1000 size=0x37_f000 mode=default
+reserve base=0x38_0000 size=0x1000 mode=default
+release_all
+";
+    assert!(common::GROWTH > 0x8_0000);
+    let found = findings(scn, faulty!(GrowthNoMem));
+    assert!(found.is_empty(), "{found:?}");
+}

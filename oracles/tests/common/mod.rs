@@ -43,7 +43,13 @@ pub enum Fault {
     MetadataOverReserved,
     /// `free` panics (an index-out-of-bounds bug).
     PanicsOnFree,
+    /// Every reserve after the first fails with `NoMem`, blaming metadata
+    /// that must grow by 1 MiB ([`BootMem::metadata_growth`]).
+    GrowthNoMem,
 }
+
+/// What [`Fault::GrowthNoMem`] says its metadata growth needs.
+pub const GROWTH: u64 = 0x10_0000;
 
 /// rootmem with one fault.
 pub struct Faulty {
@@ -99,6 +105,12 @@ impl BootMem for Faulty {
         self.inner.setup()
     }
     fn reserve(&mut self, base: PhysAddr, size: u64, mode: ReserveMode) -> Outcome<()> {
+        if self.fault == Fault::GrowthNoMem {
+            if self.last_reserved.is_some() {
+                return Err(Error::NoMem);
+            }
+            self.last_reserved = Range::from_base_size(base, size);
+        }
         let got = match (self.fault, mode) {
             (Fault::IgnoresExclusive, _) => self.inner.reserve(base, size, ReserveMode::Default),
             (Fault::SkipsRollback, ReserveMode::Exclusive) => {
@@ -196,6 +208,9 @@ impl BootMem for Faulty {
     }
     fn free_map(&self) -> Vec<Range> {
         self.inner.free_map()
+    }
+    fn metadata_growth(&self) -> Option<u64> {
+        (self.fault == Fault::GrowthNoMem).then_some(GROWTH)
     }
 }
 

@@ -1,0 +1,454 @@
+//! [`MemblockBootMem`]: the SPEC section 3 contract on top of the native
+//! [`Memblock`], registered as `memblock` (top-down) and `memblock_bu`
+//! (bottom-up from `setup` on).
+//!
+//! The layer is thin: each call checks what the contract demands and
+//! memblock itself does not, then makes one native call.
+//!
+//! | contract | native | what the layer adds |
+//! |---|---|---|
+//! | `add_memory(range, nid)` | `memblock_add_node(base, size, nid, NONE)` | `Invalid` for an empty range, `nid >= MAX_NODES` or any byte already RAM (memblock would silently keep the old regions) |
+//! | `setup` | `memblock_allow_resize` (+ `memblock_set_bottom_up(true)`) | nothing is placed: the initial arrays are static kernel data |
+//! | `reserve` | `memblock_reserve` | `Invalid` unless every byte is RAM (memblock reserves anything); `Busy` for an exclusive reserve that meets a reserved byte |
+//! | `reserve_node` | `memblock_reserve` | also `Invalid` unless inside one memory region of the node |
+//! | `free` | `memblock_phys_free` | `Invalid` unless all RAM, or when it touches a doubled array; `DoubleFree` unless every byte is reserved (memblock ignores what is absent) |
+//! | `free_node` | `memblock_phys_free` | also `Invalid` unless inside one memory region of the node |
+//! | `alloc` | `memblock_alloc_try_nid_raw` / `memblock_alloc_exact_nid_raw` | `Invalid` per `AllocRequest::validate`; the request's limit mapped to `max_addr` |
+//! | `release_all` | `memblock_free_all` | `Retired` afterwards |
+//!
+//! **Stages.** For node `n` and goal `g` (= `min_addr`) the native attempt
+//! order, `n` from `g`, any node from `g`, `n` from 0, any node from 0, is
+//! exactly SPEC stages 1, 2, 3, 4; `exact_nid` gives stages 1 and 3; no node
+//! gives stages 2 and 4. `Exact` without a node acts as `Prefer`. A node
+//! `>= MAX_NODES` has no memory: with `Prefer` the request acts as one with
+//! no node, with `Exact` it fails.
+//!
+//! **Limit.** The contract's `limit` is an exclusive bound on the end, as
+//! memblock's `max_addr` is; 0 means none, i.e. `MEMBLOCK_ALLOC_ACCESSIBLE`
+//! (`current_limit`, which the layer never lowers). A limit below
+//! `PAGE_SIZE + size` cannot be met (a block starts at or above
+//! `PAGE_SIZE`) and fails without a search, which also keeps the limit 1 from
+//! reaching memblock, where it would be `MEMBLOCK_ALLOC_NOLEAKTRACE`, "no
+//! limit".
+//!
+//! **Alignment 0.** Natively it means `SMP_CACHE_BYTES`; the contract says
+//! `Invalid`, and the layer says so.
+//!
+//! **Failed calls change nothing.** memblock can change state and still
+//! fail: an array may double and then the next doubling fail, or an
+//! allocation's reservation may fail after a doubling. The layer snapshots
+//! the allocator before every call that changes it and restores the
+//! snapshot when the call fails, so a failed call never leaves a doubled
+//! array behind. Failures that memblock has and the contract does not know
+//! (no room to double an array: the kernel's `-ENOMEM`, or its panic before
+//! `memblock_allow_resize`) are reported as [`Error::NoMem`].
+//!
+//! **Metadata.** The initial arrays are static; once an array has doubled,
+//! its `PAGE_ALIGN(max * 24)` bytes are reserved (`RSRV_KERN`) and reported
+//! by [`BootMem::metadata`], and stay reserved at `release_all`
+//! ([`MetadataHandoff::Kept`]; the kernel frees them later, in
+//! `memblock_discard`).
+//!
+//! **Hand-off.** `release_all` is `memblock_free_all`: each free range
+//! (`for_each_free_mem_range`: one memory region minus the reservations)
+//! hands over its whole pages, `PFN_UP(start)..PFN_DOWN(end)`. Free ranges
+//! end at memory-region boundaries, so a page straddling two regions of
+//! different nodes is never handed over, even when all its bytes are free.
+
+use super::native::Memblock;
+use super::{Array, Flags, MemblockError, ALLOC_ACCESSIBLE, INIT_MEMBLOCK_REGIONS, REGION_BYTES};
+use crate::bugs::BugSet;
+use crate::range::{pfn_down, pfn_phys, pfn_up};
+use crate::{
+    AllocRequest, BootMem, Error, Granularity, MetadataHandoff, Nid, NodePolicy, Outcome, PhysAddr,
+    Placement, Profile, Range, Registration, ReserveMode, MAX_NODES, PAGE_SIZE,
+};
+
+/// The allocation direction chosen at `setup`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// memblock's default: the highest fit (`memblock`).
+    TopDown,
+    /// `memblock_set_bottom_up(true)`: the lowest fit (`memblock_bu`).
+    BottomUp,
+}
+
+/// Where the allocator is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Life {
+    /// Taking `add_memory` calls; nothing else works yet.
+    Registering,
+    /// `setup` ran.
+    Ready,
+    /// `release_all` ran: every call is `Retired`.
+    Retired,
+}
+
+/// The bootmem-compatible memblock backend.
+#[derive(Clone, Debug)]
+pub struct MemblockBootMem {
+    inner: Memblock,
+    direction: Direction,
+    life: Life,
+    bugs: BugSet,
+}
+
+impl MemblockBootMem {
+    /// `memblock`: top-down, the kernel's 128-region static arrays.
+    pub fn top_down(bugs: BugSet) -> MemblockBootMem {
+        Self::with_capacity(bugs, Direction::TopDown, INIT_MEMBLOCK_REGIONS)
+    }
+
+    /// `memblock_bu`: bottom-up from `setup` on, 128-region static arrays.
+    pub fn bottom_up(bugs: BugSet) -> MemblockBootMem {
+        Self::with_capacity(bugs, Direction::BottomUp, INIT_MEMBLOCK_REGIONS)
+    }
+
+    /// Either direction with room for `regions` regions in each static
+    /// array, so that a short scenario reaches array doubling. Note that
+    /// the memory array cannot double before `setup`, so registering more
+    /// memory regions than that before `setup` fails with `NoMem`.
+    pub fn with_capacity(bugs: BugSet, direction: Direction, regions: usize) -> MemblockBootMem {
+        Self::with_capacities(bugs, direction, regions, regions)
+    }
+
+    /// As [`MemblockBootMem::with_capacity`] with separate room for the
+    /// memory and the reserved array.
+    pub fn with_capacities(
+        bugs: BugSet,
+        direction: Direction,
+        memory: usize,
+        reserved: usize,
+    ) -> MemblockBootMem {
+        MemblockBootMem {
+            inner: Memblock::with_capacities(memory, reserved).with_bugs(bugs),
+            direction,
+            life: Life::Registering,
+            bugs,
+        }
+    }
+
+    /// The native allocator underneath, for inspection.
+    pub const fn native(&self) -> &Memblock {
+        &self.inner
+    }
+
+    /// The native allocator, mutable, for tests.
+    #[cfg(test)]
+    pub(super) fn native_mut(&mut self) -> &mut Memblock {
+        &mut self.inner
+    }
+
+    /// The direction chosen at construction.
+    pub const fn direction(&self) -> Direction {
+        self.direction
+    }
+
+    /// The planted bugs.
+    pub const fn bugs(&self) -> BugSet {
+        self.bugs
+    }
+
+    /// `Ok` once set up, `Unsupported` before, `Retired` after hand-off.
+    fn ready(&self) -> Outcome<()> {
+        match self.life {
+            Life::Registering => Err(Error::Unsupported),
+            Life::Ready => Ok(()),
+            Life::Retired => Err(Error::Retired),
+        }
+    }
+
+    /// Runs a native call that may change memblock; when it fails, the
+    /// state before it is restored and the failure becomes `NoMem`.
+    fn transaction<T>(
+        &mut self,
+        call: impl FnOnce(&mut Memblock) -> Result<T, MemblockError>,
+    ) -> Result<T, MemblockError> {
+        let saved = self.inner.clone();
+        let result = call(&mut self.inner);
+        if result.is_err() {
+            self.inner = saved;
+        }
+        result
+    }
+
+    /// True when every byte of the non-empty `range` is memory (touching
+    /// regions of different nodes are fine).
+    fn is_ram(&self, range: Range) -> bool {
+        let memory = self.inner.memory();
+        let mut next = range.start();
+        for r in &memory.regions()[memory.first_ending_after(range.start())..] {
+            if r.base() > next {
+                return false;
+            }
+            next = next.max(r.end());
+            if next >= range.end() {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// True when `range` lies inside one memory region of node `nid`.
+    fn in_node(&self, nid: Nid, range: Range) -> bool {
+        let memory = self.inner.memory();
+        memory
+            .search(range.start())
+            .and_then(|i| memory.get(i))
+            .is_some_and(|r| r.nid() == Some(nid) && r.end() >= range.end())
+    }
+
+    /// True when every byte of `range` is reserved.
+    fn all_reserved(&self, range: Range) -> bool {
+        let reserved = self.inner.reserved();
+        let mut next = range.start();
+        for r in &reserved.regions()[reserved.first_ending_after(range.start())..] {
+            if r.base() > next {
+                return false;
+            }
+            next = next.max(r.end());
+            if next >= range.end() {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// `reserve` and `reserve_node` (`nid` = `Some`).
+    fn reserve_checked(
+        &mut self,
+        nid: Option<Nid>,
+        base: PhysAddr,
+        size: u64,
+        mode: ReserveMode,
+    ) -> Outcome<()> {
+        self.ready()?;
+        if size == 0 {
+            return Ok(());
+        }
+        let range = Range::from_base_size(base, size).ok_or(Error::Invalid)?;
+        if !self.is_ram(range) || nid.is_some_and(|n| !self.in_node(n, range)) {
+            return Err(Error::Invalid);
+        }
+        if mode == ReserveMode::Exclusive && self.inner.is_region_reserved(base, size) {
+            return Err(Error::Busy);
+        }
+        self.transaction(|mb| mb.reserve(base, size))
+            .map_err(|_| Error::NoMem)
+    }
+
+    /// `free` and `free_node` (`nid` = `Some`).
+    fn free_checked(&mut self, nid: Option<Nid>, base: PhysAddr, size: u64) -> Outcome<()> {
+        self.ready()?;
+        if size == 0 {
+            return Ok(());
+        }
+        let range = Range::from_base_size(base, size).ok_or(Error::Invalid)?;
+        if !self.is_ram(range)
+            || nid.is_some_and(|n| !self.in_node(n, range))
+            || self.metadata().iter().any(|m| m.overlaps(range))
+        {
+            return Err(Error::Invalid);
+        }
+        if !self.all_reserved(range) {
+            return Err(Error::DoubleFree);
+        }
+        self.transaction(|mb| mb.free(base, size))
+            .map_err(|_| Error::NoMem)
+    }
+
+    /// The native call an allocation request maps to, or `None` when the
+    /// request can be seen to fail without a search.
+    fn native_alloc(&mut self, req: &AllocRequest) -> Option<PhysAddr> {
+        let max_addr = if req.limit == 0 {
+            ALLOC_ACCESSIBLE
+        } else if PAGE_SIZE.checked_add(req.size)? <= req.limit {
+            req.limit
+        } else {
+            return None;
+        };
+        let (nid, exact) = match (req.nid, req.policy) {
+            (Some(n), NodePolicy::Exact) if n >= MAX_NODES => return None,
+            (Some(n), _) if n >= MAX_NODES => (None, false),
+            (Some(n), NodePolicy::Exact) => (Some(n), true),
+            (nid, _) => (nid, false),
+        };
+        let (size, align, goal) = (req.size, req.align, req.goal);
+        self.transaction(|mb| {
+            if exact {
+                mb.alloc_exact_nid_raw(size, align, goal, max_addr, nid)
+            } else {
+                mb.alloc_try_nid_raw(size, align, goal, max_addr, nid)
+            }
+        })
+        .ok()
+    }
+}
+
+impl BootMem for MemblockBootMem {
+    fn name(&self) -> &'static str {
+        match self.direction {
+            Direction::TopDown => "memblock",
+            Direction::BottomUp => "memblock_bu",
+        }
+    }
+
+    fn profile(&self) -> Profile {
+        Profile {
+            granularity: Granularity::Byte,
+            placement: match self.direction {
+                Direction::TopDown => Placement::Highest,
+                Direction::BottomUp => Placement::Lowest,
+            },
+            packing: false,
+            crosses_nodes: false,
+            metadata: MetadataHandoff::Kept,
+            registration: Registration::AnyTime,
+        }
+    }
+
+    /// `memblock_add_node(base, size, nid, MEMBLOCK_NONE)`, before or after
+    /// `setup`. `Invalid` for an empty range, `nid >= MAX_NODES`, or a byte
+    /// already registered; `NoMem` when the memory array is full and cannot
+    /// double (before `setup`: not allowed yet; after: no free memory for
+    /// it); `Retired` after `release_all`.
+    fn add_memory(&mut self, range: Range, nid: Nid) -> Outcome<()> {
+        if self.life == Life::Retired {
+            return Err(Error::Retired);
+        }
+        if range.is_empty()
+            || nid >= MAX_NODES
+            || self
+                .inner
+                .overlaps_region(Array::Memory, range.start(), range.len())
+        {
+            return Err(Error::Invalid);
+        }
+        self.transaction(|mb| mb.add_node(range.start(), range.len(), Some(nid), Flags::NONE))
+            .map_err(|_| Error::NoMem)
+    }
+
+    /// `memblock_allow_resize`, and `memblock_set_bottom_up(true)` for
+    /// `memblock_bu`. Nothing is placed, so this never fails;
+    /// `Unsupported` when already set up.
+    fn setup(&mut self) -> Outcome<()> {
+        match self.life {
+            Life::Registering => {}
+            Life::Ready => return Err(Error::Unsupported),
+            Life::Retired => return Err(Error::Retired),
+        }
+        self.inner.allow_resize();
+        self.inner
+            .set_bottom_up(self.direction == Direction::BottomUp);
+        self.life = Life::Ready;
+        Ok(())
+    }
+
+    fn reserve(&mut self, base: PhysAddr, size: u64, mode: ReserveMode) -> Outcome<()> {
+        self.reserve_checked(None, base, size, mode)
+    }
+
+    fn reserve_node(
+        &mut self,
+        nid: Nid,
+        base: PhysAddr,
+        size: u64,
+        mode: ReserveMode,
+    ) -> Outcome<()> {
+        self.reserve_checked(Some(nid), base, size, mode)
+    }
+
+    fn free(&mut self, base: PhysAddr, size: u64) -> Outcome<()> {
+        self.free_checked(None, base, size)
+    }
+
+    fn free_node(&mut self, nid: Nid, base: PhysAddr, size: u64) -> Outcome<()> {
+        self.free_checked(Some(nid), base, size)
+    }
+
+    /// The native allocation of the request (see the module
+    /// documentation); on failure nothing changes and the request's
+    /// failure kind is returned.
+    fn alloc(&mut self, req: &AllocRequest) -> Outcome<PhysAddr> {
+        self.ready()?;
+        req.validate()?;
+        self.native_alloc(req).ok_or(req.failure())
+    }
+
+    /// `memblock_free_all`: the whole pages of every free range, range by
+    /// range; the doubled arrays stay reserved.
+    fn release_all(&mut self, sink: &mut dyn FnMut(Range)) -> Outcome<u64> {
+        self.ready()?;
+        let mut count = 0u64;
+        for free in self.inner.free_ranges(None, Flags::NONE) {
+            let (Some(lo), hi) = (pfn_up(free.range.start()), pfn_down(free.range.end())) else {
+                continue;
+            };
+            if lo >= hi {
+                continue;
+            }
+            if let (Some(start), Some(end)) = (pfn_phys(lo), pfn_phys(hi)) {
+                if let Some(pages) = Range::new(start, end) {
+                    sink(pages);
+                    count = count.saturating_add(hi - lo);
+                }
+            }
+        }
+        self.life = Life::Retired;
+        Ok(count)
+    }
+
+    /// The doubled arrays, sorted and merged where they touch or overlap.
+    fn metadata(&self) -> Vec<Range> {
+        if self.life == Life::Retired {
+            return Vec::new();
+        }
+        let mut ranges: Vec<Range> = self
+            .inner
+            .allocated_arrays()
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect();
+        ranges.sort();
+        merge(ranges)
+    }
+
+    /// The bytes the next doubling of the reserved array takes,
+    /// `PAGE_ALIGN(2 * max * 24)` (`memblock_double_array`): reserve, free
+    /// and alloc record into the reserved array, and fail with `NoMem` when
+    /// it is full and no free memory can hold its double.
+    fn metadata_growth(&self) -> Option<u64> {
+        let max = u64::try_from(self.inner.reserved().max()).ok()?;
+        let bytes = max.checked_mul(2 * REGION_BYTES)?;
+        crate::range::page_up(bytes)
+    }
+
+    /// Memory minus reserved, as sorted maximal ranges (touching free
+    /// ranges of different nodes joined).
+    fn free_map(&self) -> Vec<Range> {
+        if self.life != Life::Ready {
+            return Vec::new();
+        }
+        merge(
+            self.inner
+                .free_ranges(None, Flags::NONE)
+                .into_iter()
+                .map(|f| f.range)
+                .collect(),
+        )
+    }
+}
+
+/// Sorted ranges joined where they touch or overlap.
+fn merge(sorted: Vec<Range>) -> Vec<Range> {
+    let mut out: Vec<Range> = Vec::with_capacity(sorted.len());
+    for r in sorted {
+        match out.last_mut() {
+            Some(last) if last.end() >= r.start() => {
+                *last = Range::new(last.start(), last.end().max(r.end())).unwrap_or(*last);
+            }
+            _ => out.push(r),
+        }
+    }
+    out
+}
