@@ -42,6 +42,10 @@ fn make_bootmem2(bugs: BugSet) -> Box<dyn BootMem> {
 /// memblock's historical bugs lived. The memory array keeps 128.
 pub const FUZZ_RESERVED_REGIONS: usize = 8;
 
+fn make_treemem(bugs: BugSet) -> Box<dyn BootMem> {
+    Box::new(bootmem::treemem::TreeMem::with_bugs(bugs))
+}
+
 fn make_memblock(bugs: BugSet) -> Box<dyn BootMem> {
     use bootmem::memblock::{Direction, MemblockBootMem, INIT_MEMBLOCK_REGIONS};
     Box::new(MemblockBootMem::with_capacities(
@@ -79,6 +83,11 @@ pub fn backends() -> Vec<BackendInfo> {
             name: "bootmem2",
             about: "blocks with their own bitmaps, nodes own blocks (J. Weiner, \"bootmem2: Another try\", 2008-05-07)",
             make: make_bootmem2,
+        },
+        BackendInfo {
+            name: "treemem",
+            about: "extent treaps by address and size, a bounded node pool, page stealing (W. L. Irwin III, \"tree-based bootmem\", 2001)",
+            make: make_treemem,
         },
         BackendInfo {
             name: "memblock",

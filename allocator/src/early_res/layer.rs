@@ -36,8 +36,8 @@
 //! - exclusive reserve: as the kernel, the table avoids the range;
 //! - default reserve: when its pieces will need the table to double, it
 //!   doubles once up front, avoiding the whole range; when no free RAM
-//!   outside the range can hold it, anywhere free, which may be the
-//!   range's own free bytes (they are then the table's, not a reservation,
+//!   outside the range can hold it and the free slots do not suffice,
+//!   anywhere free, which may be the range's own free bytes (they are then the table's, not a reservation,
 //!   and free again when the table moves on, as SPEC's model has it). A
 //!   table that moves out of the range leaves bytes that are reserved
 //!   again;
@@ -236,11 +236,11 @@ impl EarlyResBootMem {
         }
     }
 
-    /// How many calls failed because the table had to double and no free
-    /// RAM could hold the new one: the kernel's panic "can not find more
-    /// space for early_res array", here `NoMem` (or the request's failure
-    /// for `alloc`). Such a failure breaks SPEC section 3 on purpose; this
-    /// counter tells it apart from other errors.
+    /// How many calls failed because the table was full and no free RAM
+    /// outside the call's range could hold a doubled one (2.6.34's panic
+    /// "can not find more space for early_res array"), with `NoMem` (alloc:
+    /// the request's failure). SPEC section 5 allows such a failure only
+    /// then; this counter tells it apart from other errors.
     pub fn table_failures(&self) -> u64 {
         self.table_failures
     }
@@ -343,8 +343,7 @@ impl EarlyResBootMem {
                 Self::make_room(t, pieces, Some(range))
                     .or_else(|_| Self::make_room(t, pieces, None))?;
                 while let Some(piece) = first_unreserved(t, range) {
-                    Self::make_room(t, 1, Some(range))
-                        .or_else(|_| Self::make_room(t, 1, None))?;
+                    Self::make_room(t, 1, Some(range)).or_else(|_| Self::make_room(t, 1, None))?;
                     t.insert(piece.start(), piece.end(), name, false)?;
                 }
                 Ok(())
@@ -810,34 +809,39 @@ mod tests {
 
     /// ```text
     ///   capacity 2, RAM [0x1000, 0x1100): 256 bytes, max mapped 0x1000
-    ///   step 1..2  |r.r.............|   two exclusive reserves, no doubling
-    ///   step 3     exclusive [0x1040, 0x1050): the table is full: NoMem
-    ///   step 4     |r.r.TTTTTTTT....|   default [0x1040, 0x1050): the
-    ///                                   table takes the range itself
-    ///   step 5     |rar.TTTTTTTT....|   alloc: no room to double, one slot
-    ///   step 6     alloc: full, no room: NoMem
+    ///   step 1     |r.TTTTTTTT......|   the kernel's windows are empty: the
+    ///                                   table goes to the lowest free bytes
+    ///   step 2..3  |r.TTTTTTTTr.r...|   no room for 256 bytes: no doubling
+    ///   step 4..   full, no room: reserve, alloc, a splitting free fail
     /// ```
-    /// Expect a reserve that should double the table but finds no room to
-    /// go on while slots are free (2.6.34 panicked), a full table with no
-    /// room to be NoMem with no change, and a default reserve to fall back
-    /// to a doubling into its own range.
+    /// Expect a doubling with no room in the kernel's windows to go to the
+    /// lowest free bytes outside the range; with no room at all, calls to
+    /// go on without doubling while slots are free (2.6.34 panicked); a
+    /// full table with no room to make every call that adds an entry fail
+    /// with NoMem (alloc: the request's failure) and change nothing.
     #[test]
     fn a_table_that_cannot_double_fills_up_then_fails() {
         let mut er = booted(2, &[(0x1000, 0x1100, 0)]);
         let x = ReserveMode::Exclusive;
         assert_eq!(er.reserve(0x1000, 0x10, x), Ok(()));
-        assert_eq!(er.reserve(0x1020, 0x10, x), Ok(()));
-        assert!(er.metadata().is_empty());
+        assert_eq!(er.metadata(), vec![r(0x1020, 0x10a0)]);
+        assert_eq!(er.metadata_growth(), Some(0x100));
+        assert_eq!(er.reserve(0x10a0, 0x10, x), Ok(()));
+        assert_eq!(er.reserve(0x10c0, 0x10, x), Ok(()));
+        assert_eq!(er.table().map(|t| (t.count(), t.max())), Some((4, 4)));
         let before = entries(&er);
-        assert_eq!(er.reserve(0x1040, 0x10, x), Err(Error::NoMem));
-        assert_eq!((entries(&er), er.table_failures()), (before, 1));
-        assert_eq!(er.reserve(0x1040, 0x10, ReserveMode::Default), Ok(()));
-        assert_eq!(er.metadata(), vec![r(0x1040, 0x10c0)]);
-        assert_eq!(er.table().map(|t| (t.count(), t.max())), Some((3, 4)));
-        assert_eq!(er.alloc(&req(0x10, 1)), Ok(0x1010), "the last slot");
-        let before = entries(&er);
-        assert_eq!(er.alloc(&req(0x10, 1)), Err(Error::NoMem));
-        assert_eq!((entries(&er), er.table_failures()), (before, 2));
+        assert_eq!(er.reserve(0x10e0, 0x10, x), Err(Error::NoMem));
+        assert_eq!(
+            er.reserve(0x10e0, 0x10, ReserveMode::Default),
+            Err(Error::NoMem)
+        );
+        let mut panicky = req(0x10, 1);
+        panicky.on_fail = OnFail::Panic;
+        assert_eq!(er.alloc(&panicky), Err(Error::Panic));
+        assert_eq!(er.free(0x1004, 4), Err(Error::NoMem), "a split");
+        assert_eq!((entries(&er), er.table_failures()), (before, 4));
+        assert_eq!(er.free(0x1000, 8), Ok(()), "a trim needs no slot");
+        assert_eq!(er.table_failures(), 4);
     }
 
     // ---- free ----------------------------------------------------------
@@ -1022,14 +1026,15 @@ mod tests {
     /// ```text
     ///   capacity 4, RAM [0x1000, 0x10000)
     ///   before  |TT|rrrrrrrrrrrrrrrrrrrrrrrrrrrrr|.........|   T = [0x1000, 0x1100)
-    ///   alloc 64 bytes: found at 0x6000; the table doubles first, avoiding
-    ///   it, to [0x6040, 0x6240); the find runs again
-    ///   after   |a.|rrrrrrrrrrrrrrrrrrrrrrrrrrrrr|.TTTT....|
+    ///   alloc 64 bytes: found at 0x6000; the reserve doubles the table,
+    ///   avoiding the block: nothing free below it, so above, at 0x6040
+    ///   after   |..|rrrrrrrrrrrrrrrrrrrrrrrrrrrrr|aTTTT....|
     /// ```
-    /// Expect the block to be the lowest fit once the table has moved: the
-    /// old table's bytes. (2.6.34 kept the block it had found, 0x6000.)
+    /// Expect find-then-reserve as in 2.6.34: the block is the lowest fit
+    /// while the old table is still in place, and the old table's bytes are
+    /// free afterwards.
     #[test]
-    fn an_alloc_may_take_the_old_tables_bytes() {
+    fn an_alloc_keeps_the_block_found_before_the_table_moves() {
         let mut er = booted(4, &[(0x1000, 0x10000, 0)]);
         let d = ReserveMode::Default;
         assert_eq!(er.reserve(0x1100, 0xf00, d), Ok(()));
@@ -1038,9 +1043,9 @@ mod tests {
         assert_eq!(er.metadata(), vec![r(0x1000, 0x1100)]);
         assert_eq!(er.reserve(0x4000, 0x1000, d), Ok(()));
         assert_eq!(er.reserve(0x5000, 0x1000, d), Ok(()));
-        assert_eq!(er.alloc(&req(64, 64)), Ok(0x1000));
+        assert_eq!(er.alloc(&req(64, 64)), Ok(0x6000));
         assert_eq!(er.metadata(), vec![r(0x6040, 0x6240)]);
-        assert_eq!(er.free_map()[..2], [r(0x1040, 0x1100), r(0x6000, 0x6040)]);
+        assert_eq!(er.free_map()[0], r(0x1000, 0x1100));
     }
 
     // ---- release_all ---------------------------------------------------

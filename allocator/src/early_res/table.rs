@@ -14,10 +14,12 @@ pub const MAX_EARLY_RES_X: usize = 32;
 /// Bytes per slot, used to size a doubled table and as its alignment:
 /// `sizeof(struct early_res)` on x86-64 in v2.6.34, where the struct is
 /// `{ u64 start, end; char name[15]; char overlap_ok; }` = 8 + 8 + 15 + 1 =
-/// 32 bytes with no padding. (2.6.27 to 2.6.33 had `char name[16]`, which
-/// padded the struct to 40; the move to `kernel/early_res.c` for 2.6.34
-/// shrank the name, and `find_fw_memmap_area` is called with this size as
-/// its alignment, which `round_up` needs to be a power of two.)
+/// 32 bytes with no padding. (In `arch/x86/kernel/e820.c` since
+/// c4ba1320b70, v2.6.27-rc1, `overlap_ok` followed a `char name[16]`,
+/// which pads the struct to 40 bytes; the v2.6.34 struct has `name[15]`,
+/// the commit that shrank it is not identified here. The doubling passes
+/// this size as `find_fw_memmap_area`'s alignment, which `round_up` needs
+/// to be a power of two: 32 is, 40 is not.)
 pub const ENTRY_SIZE: u64 = 32;
 
 /// What `free_early_partial`'s split does about the table's capacity before
@@ -174,8 +176,8 @@ impl EarlyRes {
     ///
     /// As in v2.6.34 this call never doubles the table, so a full table is
     /// [`ResError::TooMany`]. Not as in v2.6.34: `start >= end` is ignored
-    /// here as in `reserve_early` (2.6.34 did not check it, and recorded an
-    /// empty entry).
+    /// here as in `reserve_early` (2.6.34 did not check it here, so an
+    /// empty range could be recorded or could panic as an overlap).
     pub fn reserve_early_overlap_ok(
         &mut self,
         start: PhysAddr,

@@ -408,6 +408,15 @@ impl BootMem for TreeMem {
         }
     }
 
+    /// One page ([`PAGE_SIZE`]) while the pool has no spare node, so that
+    /// the next call that needs a node must steal a page; `None` otherwise.
+    fn metadata_growth(&self) -> Option<u64> {
+        match &self.state {
+            State::Ready(ext) if ext.spare() == 0 => Some(crate::PAGE_SIZE),
+            _ => None,
+        }
+    }
+
     fn free_map(&self) -> Vec<Range> {
         match &self.state {
             State::Ready(ext) => ext.ranges(),
