@@ -79,8 +79,11 @@ pub fn check_unchanged(model: &Model, backend_free: &[Range]) -> Option<Violatio
 
 fn first_difference(a: &[Range], b: &[Range]) -> PhysAddr {
     for (x, y) in a.iter().zip(b) {
-        if x != y {
+        if x.start() != y.start() {
             return x.start().min(y.start());
+        }
+        if x.end() != y.end() {
+            return x.end().min(y.end());
         }
     }
     let longer = if a.len() > b.len() { a } else { b };
