@@ -15,6 +15,7 @@ pub mod bootmem2;
 pub mod bugs;
 pub mod early_res;
 pub mod memblock;
+pub mod nobootmem;
 pub mod range;
 pub mod rootmem;
 pub mod treemem;

@@ -42,7 +42,12 @@ fn main() {
                 let want = model.reserve(None, base, size, mode);
                 format!("{got:?} (model {want:?})")
             }
-            Op::ReserveNode { nid, base, size, mode } => {
+            Op::ReserveNode {
+                nid,
+                base,
+                size,
+                mode,
+            } => {
                 let got = b.reserve_node(nid, base, size, mode);
                 let _ = oracles::check::check_metadata(&mut model, &b.metadata(), got.is_err());
                 let want = model.reserve(Some(nid), base, size, mode);
@@ -76,21 +81,32 @@ fn main() {
                     let r = part.of(a, size).unwrap_or(bootmem::Range::EMPTY);
                     let got = b.free(r.start(), r.len());
                     let _ = oracles::check::check_metadata(&mut model, &b.metadata(), got.is_err());
-                    format!("free {r} -> {got:?} (model {:?})", model.free(None, r.start(), r.len()))
+                    format!(
+                        "free {r} -> {got:?} (model {:?})",
+                        model.free(None, r.start(), r.len())
+                    )
                 }
             }
             Op::ReleaseAll => break,
         };
         println!("#{i} {}: {out}", text::print_op(op));
         if std::env::var("VERBOSE").is_ok() {
-            println!("   metadata {:x?}\n   free tail {:x?}", b.metadata(), b.free_map().iter().rev().take(4).collect::<Vec<_>>());
+            println!(
+                "   metadata {:x?}\n   free tail {:x?}",
+                b.metadata(),
+                b.free_map().iter().rev().take(4).collect::<Vec<_>>()
+            );
         }
         let (backend_free, model_free) = (b.free_map(), model.free_map());
         if backend_free != model_free {
             println!("free maps differ after op #{i}:");
             println!("  backend: {backend_free:x?}");
             println!("  model:   {model_free:x?}");
-            println!("  metadata: backend {:x?}, model {:x?}", b.metadata(), model.metadata());
+            println!(
+                "  metadata: backend {:x?}, model {:x?}",
+                b.metadata(),
+                model.metadata()
+            );
             return;
         }
     }

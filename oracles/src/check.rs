@@ -182,10 +182,7 @@ pub fn check_metadata_keeping(
             ));
         }
     }
-    let vanished: Vec<Range> = known
-        .iter()
-        .flat_map(|&k| subtract(k, &reported))
-        .collect();
+    let vanished: Vec<Range> = known.iter().flat_map(|&k| subtract(k, &reported)).collect();
     for &r in &reported {
         model.set(r, |_| true, State::Metadata);
     }

@@ -4,10 +4,11 @@
 //!
 //! Two backends with the same profile must give the same outcome (and the
 //! same address) for the same call as long as their models agree on what is
-//! taken. Their own metadata can make the free maps differ (memblock's
+//! taken. Their own metadata can make the models differ (memblock's
 //! doubled array against nobootmem's, early_res's table against memblock's);
-//! from the first op where the models' free maps differ, the pair is no
-//! longer compared, and each backend's own checks go on.
+//! from the first op where the models' free maps or metadata differ, or
+//! where one backend's metadata had no room to grow, the pair is no longer
+//! compared, and each backend's own checks go on.
 
 use crate::finding::{Finding, FindingKind};
 use crate::registry::BackendInfo;
@@ -38,6 +39,10 @@ pub struct Step {
     pub outcome: StepOutcome,
     /// A fingerprint of the model's free map before the op.
     pub free_before: u64,
+    /// The call failed with `NoMem` because the backend's own metadata had
+    /// no room to grow: from here its capacity, not the contract, decides,
+    /// so the pair stops being compared.
+    pub metadata_full: bool,
 }
 
 /// One backend's played ops, in order (it stops at the backend's first
@@ -75,7 +80,7 @@ pub fn compare(traces: &[Trace], backends: &[BackendInfo]) -> Vec<Finding> {
 /// The first op where `a` and `b` disagree while their models agree.
 fn compare_pair(a: &Trace, b: &Trace) -> Option<Finding> {
     for (index, (x, y)) in a.steps.iter().zip(&b.steps).enumerate() {
-        if x.free_before != y.free_before {
+        if x.free_before != y.free_before || x.metadata_full || y.metadata_full {
             return None;
         }
         if x.outcome == y.outcome {
@@ -101,11 +106,14 @@ fn compare_pair(a: &Trace, b: &Trace) -> Option<Finding> {
     None
 }
 
-/// A fingerprint (FNV-1a) of a free map, to tell cheaply whether two
-/// models agree on what is taken.
-pub fn fingerprint(free: &[bootmem::Range]) -> u64 {
+/// A fingerprint (FNV-1a) of a model's free map and metadata, to tell
+/// cheaply whether two models agree on what is taken and by whom: a free
+/// that meets one backend's metadata is `Invalid` where the same free over
+/// the other's reservation is fine.
+pub fn fingerprint(free: &[bootmem::Range], metadata: &[bootmem::Range]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for r in free {
+    let separator = bootmem::Range::EMPTY;
+    for r in free.iter().chain([&separator]).chain(metadata) {
         for v in [r.start(), r.end()] {
             for byte in v.to_le_bytes() {
                 h ^= u64::from(byte);

@@ -42,6 +42,15 @@ fn make_bootmem2(bugs: BugSet) -> Box<dyn BootMem> {
 /// memblock's historical bugs lived. The memory array keeps 128.
 pub const FUZZ_RESERVED_REGIONS: usize = 8;
 
+fn make_nobootmem(bugs: BugSet) -> Box<dyn BootMem> {
+    use bootmem::memblock::INIT_MEMBLOCK_REGIONS;
+    Box::new(bootmem::nobootmem::NoBootmem::with_capacities(
+        bugs,
+        INIT_MEMBLOCK_REGIONS,
+        FUZZ_RESERVED_REGIONS,
+    ))
+}
+
 fn make_treemem(bugs: BugSet) -> Box<dyn BootMem> {
     Box::new(bootmem::treemem::TreeMem::with_bugs(bugs))
 }
@@ -98,6 +107,11 @@ pub fn backends() -> Vec<BackendInfo> {
             name: "memblock_bu",
             about: "the same memblock, memblock_set_bottom_up(true) at setup (3.13+)",
             make: make_memblock_bu,
+        },
+        BackendInfo {
+            name: "nobootmem",
+            about: "the bootmem API on memblock, 3.x-4.19 mm/nobootmem.c: goal as the search minimum, dropped on failure",
+            make: make_nobootmem,
         },
     ]
 }

@@ -88,6 +88,8 @@ struct Player {
     outcome: StepOutcome,
     /// The metadata the backend reported at the last sync.
     metadata: Vec<Range>,
+    /// The current op's `NoMem` was excused: no room for metadata growth.
+    metadata_full: bool,
 }
 
 /// What went wrong in one step: a contract violation or a panic.
@@ -147,11 +149,12 @@ fn play(
     }
     for (index, op) in scenario.ops.iter().enumerate() {
         let free_before = if traced {
-            differential::fingerprint(&player.model.free_map())
+            differential::fingerprint(&player.model.free_map(), &player.model.metadata())
         } else {
             0
         };
         player.outcome = StepOutcome::Skipped;
+        player.metadata_full = false;
         if let Err(stop) = player.step(op) {
             return (Some(finding(Some(index), op.kind(), stop)), trace, false);
         }
@@ -159,6 +162,7 @@ fn play(
             op_kind: op.kind(),
             outcome: player.outcome,
             free_before,
+            metadata_full: player.metadata_full,
         });
     }
     (None, trace, false)
@@ -200,6 +204,7 @@ impl Player {
             next_id: 0,
             outcome: StepOutcome::Skipped,
             metadata: Vec::new(),
+            metadata_full: false,
         })
     }
 
@@ -335,6 +340,7 @@ impl Player {
         if let (Some(before), Ok(())) = (snapshot, want) {
             if self.no_room(growth, range) {
                 self.model = before;
+                self.metadata_full = true;
                 return self.judge(got, got);
             }
         }
@@ -398,6 +404,7 @@ impl Player {
             };
             let placed = self.model.alloc_footprint(start, req.size);
             if e == req.failure() && self.no_room(growth, placed.unwrap_or(Range::EMPTY)) {
+                self.metadata_full = true;
                 return self.judge(&Err(e), &got);
             }
         }

@@ -20,11 +20,16 @@
 //!   is `find_early_area` over the RAM ranges in ascending order (only node
 //!   `n`'s in an on-node stage), so it returns the lowest feasible start
 //!   and never spans two RAM ranges. Stages per SPEC section 4.
-//! - **release_all** is `get_free_all_memory_range(MAX_NUMNODES)`: RAM
-//!   minus every entry but the doubled table's own (`subtract_early_res`
-//!   skips entry 0 of a doubled table), each reservation rounded outward
-//!   to pages, i.e. every whole page of free or table bytes. The table is
-//!   therefore handed over with the free pages (`MetadataHandoff::Released`).
+//! - **release_all** is `get_free_all_memory_range(MAX_NUMNODES)`: the
+//!   whole pages of each node's RAM ranges (`early_node_map`'s active
+//!   ranges, so a page that straddles two nodes' RAM belongs to neither)
+//!   minus the entries, each rounded outward to pages, i.e. every whole
+//!   page of one RAM range whose bytes are all free. Not as in 2.6.34: the
+//!   doubled table stays
+//!   (`MetadataHandoff::Kept`). 2.6.34's `subtract_early_res` skipped entry
+//!   0 of a doubled table and so handed the table's pages over with the
+//!   free ones; kept, it gives early_res the profile of `memblock_bu`, and
+//!   SPEC section 7 compares the two call by call.
 //!
 //! **Doubling.** Each call makes room for the entries it will add before
 //! adding them, with the kernel's doubling (`__check_and_double_early_res`)
@@ -167,8 +172,8 @@ fn first_unreserved(table: &EarlyRes, range: Range) -> Option<Range> {
     Range::new(at, range.end()).filter(|gap| !gap.is_empty())
 }
 
-/// `ram` minus `taken`, as sorted maximal ranges, for `ram` sorted, maximal
-/// and non-touching, and `taken` sorted by start.
+/// `ram` minus `taken`, for `ram` sorted and disjoint and `taken` sorted by
+/// start: sorted ranges, maximal inside each range of `ram`.
 fn subtract(ram: &[Range], taken: &[Range]) -> Vec<Range> {
     let mut out = Vec::new();
     for &run in ram {
@@ -409,18 +414,9 @@ impl EarlyResBootMem {
         self.ram.insert(at, Ram { range: merged, nid });
     }
 
-    /// Free bytes plus, when `with_table`, the doubled table's bytes, as
-    /// sorted maximal ranges across nodes.
-    fn unreserved(table: &EarlyRes, with_table: bool) -> Vec<Range> {
-        let own = table.table().filter(|_| with_table);
-        let mut taken: Vec<Range> = table
-            .entries()
-            .iter()
-            .map(|e| e.range())
-            .filter(|r| Some(*r) != own)
-            .collect();
-        taken.sort_unstable();
-        subtract(table.ram(), &taken)
+    /// RAM minus every entry, as sorted maximal ranges across nodes.
+    fn unreserved(table: &EarlyRes) -> Vec<Range> {
+        subtract(table.ram(), &table.reserved())
     }
 }
 
@@ -435,7 +431,7 @@ impl BootMem for EarlyResBootMem {
             placement: Placement::Lowest,
             packing: false,
             crosses_nodes: false,
-            metadata: MetadataHandoff::Released,
+            metadata: MetadataHandoff::Kept,
             registration: Registration::AnyTime,
         }
     }
@@ -526,16 +522,18 @@ impl BootMem for EarlyResBootMem {
         }
     }
 
-    /// Hands over every whole page of RAM that no entry but the doubled
-    /// table's own covers (PFN_UP(start)..PFN_DOWN(end) of each maximal
-    /// such range), and returns the page count.
+    /// Hands over every whole page of one RAM range that no entry covers
+    /// (PFN_UP(start)..PFN_DOWN(end) of each maximal free range, cut at the
+    /// RAM ranges' edges), and returns the page count. The doubled table is
+    /// kept.
     fn release_all(&mut self, sink: &mut dyn FnMut(Range)) -> Outcome<u64> {
         ready_mut(&mut self.state)?;
         let State::Ready(table) = std::mem::replace(&mut self.state, State::Retired) else {
             return Err(Error::Unsupported);
         };
+        let ram: Vec<Range> = self.ram.iter().map(|r| r.range).collect();
         let mut count = 0;
-        for range in Self::unreserved(&table, true) {
+        for range in subtract(&ram, &table.reserved()) {
             let pages = range.round_inward();
             if !pages.is_empty() {
                 sink(pages);
@@ -561,9 +559,7 @@ impl BootMem for EarlyResBootMem {
     /// RAM minus every entry, as sorted maximal ranges (touching ranges of
     /// different nodes joined).
     fn free_map(&self) -> Vec<Range> {
-        self.table()
-            .map(|t| Self::unreserved(t, false))
-            .unwrap_or_default()
+        self.table().map(Self::unreserved).unwrap_or_default()
     }
 }
 
@@ -1051,26 +1047,30 @@ mod tests {
     // ---- release_all ---------------------------------------------------
 
     /// ```text
-    ///   |.|rr|...|x|..n1..|       page-sized characters
-    ///   0  1  2     5  6     8    r = [0x1800, 0x2800), n1 = [0x6000, 0x8000)
+    ///   |T.|.r|r.|..|..|x|..n1..|n2|n3:n3|   page-sized characters
+    ///   0  1  2  3  4  5  6     8  8.5  9.5   T = [0, 0x80),
+    ///                                         r = [0x1800, 0x2800)
     /// ```
-    /// Expect every whole page of free or table bytes to be handed over
-    /// once (the table is entry 0 of a doubled table, which 2.6.34's
-    /// `subtract_early_res` skips), partial pages kept, and the count.
+    /// Expect every whole free page of one RAM range to be handed over
+    /// once; pages partly reserved, partly the table's, or straddling two
+    /// nodes' RAM (page 8: n2 and n3) kept; the table kept; and the count.
     #[test]
-    fn release_all_hands_over_whole_free_and_table_pages() {
+    fn release_all_hands_over_whole_free_pages_and_keeps_the_table() {
         let mut er = booted(
             2,
-            &[(0, 0x5000, 0), (0x6000, 0x8000, 1), (0x8000, 0x8800, 2)],
+            &[
+                (0, 0x5000, 0),
+                (0x6000, 0x8000, 1),
+                (0x8000, 0x8800, 2),
+                (0x8800, 0x9800, 3),
+            ],
         );
         assert_eq!(er.reserve(0x1800, 0x1000, ReserveMode::Default), Ok(()));
         assert_eq!(er.metadata(), vec![r(0, 0x80)]);
+        assert_eq!(er.free_map()[2], r(0x6000, 0x9800), "one free range");
         let (count, got) = release(&mut er);
-        assert_eq!(
-            got,
-            vec![r(0, 0x1000), r(0x3000, 0x5000), r(0x6000, 0x8000)]
-        );
-        assert_eq!(count, Ok(5));
+        assert_eq!(got, vec![r(0x3000, 0x5000), r(0x6000, 0x8000)]);
+        assert_eq!(count, Ok(4));
         assert_eq!(er.free_map(), Vec::<Range>::new());
     }
 
@@ -1081,7 +1081,7 @@ mod tests {
         assert_eq!(p.granularity, Granularity::Byte);
         assert_eq!(p.placement, Placement::Lowest);
         assert!(!p.packing && !p.crosses_nodes);
-        assert_eq!(p.metadata, MetadataHandoff::Released);
+        assert_eq!(p.metadata, MetadataHandoff::Kept);
         assert_eq!(p.registration, Registration::AnyTime);
         assert_eq!(EarlyResBootMem::default().capacity, MAX_EARLY_RES_X);
     }

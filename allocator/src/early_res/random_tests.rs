@@ -263,13 +263,18 @@ impl Model {
         self.runs(|b| b == Byte::Free)
     }
 
-    /// Whole pages of free or metadata bytes.
+    /// Whole pages of free bytes of one RAM range (the table is kept).
     fn release(&self) -> Vec<Range> {
-        self.runs(|b| b == Byte::Free || b == Byte::Meta)
-            .into_iter()
-            .map(Range::round_inward)
-            .filter(|p| !p.is_empty())
-            .collect()
+        let mut out = Vec::new();
+        for &(ram, _) in &self.ram {
+            for run in self.free_map() {
+                if let Some(free) = run.intersect(ram) {
+                    out.push(free.round_inward());
+                }
+            }
+        }
+        out.retain(|p| !p.is_empty());
+        out
     }
 }
 

@@ -77,8 +77,13 @@ impl Memblock {
     /// be 0") and `end` to `start`. Top-down takes the highest fit: in each
     /// free range from the top, clamped to `[start, end)`, the candidate
     /// `round_down(end - size, align)`. Bottom-up takes the lowest: the
-    /// candidate `round_up(start, align)`. `align` must be a power of two.
-    pub(super) fn find_in_range_node(
+    /// candidate `round_up(start, align)`. `align` must be a power of two;
+    /// any other alignment (0 included) finds nothing.
+    ///
+    /// Public for [`crate::nobootmem`], whose allocations are this search
+    /// followed by a plain [`Memblock::reserve`] (4.19
+    /// `__alloc_memory_core_early`).
+    pub fn find_in_range_node(
         &self,
         size: u64,
         align: u64,
