@@ -36,10 +36,12 @@ fn make_bootmem2(bugs: BugSet) -> Box<dyn BootMem> {
     Box::new(bootmem::Bootmem2::with_bugs(bugs))
 }
 
-/// The reserved array of the registered memblock backends starts at this
-/// many regions instead of the kernel's 128 (`INIT_MEMBLOCK_RESERVED_REGIONS`),
-/// so that scenarios of at most 128 ops reach array doubling, where
-/// memblock's historical bugs lived. The memory array keeps 128.
+/// The reserved array of the registered memblock and nobootmem backends
+/// starts at this many regions instead of the kernel's 128
+/// (`INIT_MEMBLOCK_RESERVED_REGIONS`), and early_res's table at this many
+/// entries instead of 32 (`MAX_EARLY_RES_X`), so that scenarios of at most
+/// 128 ops reach the doubling where their historical bugs lived. memblock's
+/// memory array keeps 128.
 pub const FUZZ_RESERVED_REGIONS: usize = 8;
 
 fn make_nobootmem(bugs: BugSet) -> Box<dyn BootMem> {
@@ -48,6 +50,13 @@ fn make_nobootmem(bugs: BugSet) -> Box<dyn BootMem> {
         bugs,
         INIT_MEMBLOCK_REGIONS,
         FUZZ_RESERVED_REGIONS,
+    ))
+}
+
+fn make_early_res(bugs: BugSet) -> Box<dyn BootMem> {
+    Box::new(bootmem::early_res::EarlyResBootMem::with_capacity_and_bugs(
+        FUZZ_RESERVED_REGIONS,
+        bugs,
     ))
 }
 
@@ -112,6 +121,11 @@ pub fn backends() -> Vec<BackendInfo> {
             name: "nobootmem",
             about: "the bootmem API on memblock, 3.x-4.19 mm/nobootmem.c: goal as the search minimum, dropped on failure",
             make: make_nobootmem,
+        },
+        BackendInfo {
+            name: "early_res",
+            about: "x86 early reservation table, v2.6.34 kernel/early_res.c: find-then-reserve, table doubling (from 8 entries)",
+            make: make_early_res,
         },
     ]
 }

@@ -56,7 +56,7 @@
 //! different nodes is never handed over, even when all its bytes are free.
 
 use super::native::Memblock;
-use super::{Array, Flags, MemblockError, ALLOC_ACCESSIBLE, INIT_MEMBLOCK_REGIONS, REGION_BYTES};
+use super::{Array, Flags, MemblockError, ALLOC_ACCESSIBLE, INIT_MEMBLOCK_REGIONS};
 use crate::bugs::BugSet;
 use crate::range::{pfn_down, pfn_phys, pfn_up};
 use crate::{
@@ -413,14 +413,12 @@ impl BootMem for MemblockBootMem {
         merge(ranges)
     }
 
-    /// The bytes the next doubling of the reserved array takes,
-    /// `PAGE_ALIGN(2 * max * 24)` (`memblock_double_array`): reserve, free
-    /// and alloc record into the reserved array, and fail with `NoMem` when
-    /// it is full and no free memory can hold its double.
+    /// Room for the reserved array to double, twice if need be
+    /// ([`super::reserved_growth`]): reserve, free and alloc record into
+    /// the reserved array, and fail with `NoMem` when it is full and no free
+    /// memory can hold its double.
     fn metadata_growth(&self) -> Option<u64> {
-        let max = u64::try_from(self.inner.reserved().max()).ok()?;
-        let bytes = max.checked_mul(2 * REGION_BYTES)?;
-        crate::range::page_up(bytes)
+        super::reserved_growth(self.inner.reserved().max())
     }
 
     /// Memory minus reserved, as sorted maximal ranges (touching free

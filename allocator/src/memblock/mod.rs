@@ -107,6 +107,22 @@ pub const INIT_MEMBLOCK_REGIONS: usize = 128;
 /// flags and nid. A doubled array takes `PAGE_ALIGN(2 * max * 24)` bytes.
 pub const REGION_BYTES: u64 = 24;
 
+/// The metadata growth a compat-layer call may need, for
+/// [`crate::BootMem::metadata_growth`]: the next doubled reserved array,
+/// `PAGE_ALIGN(2 * max * 24)`, plus the one after it,
+/// `PAGE_ALIGN(4 * max * 24)`. One call may double the array twice (a
+/// reserve over many gaps, memblock_add_range's second pass), and the
+/// second new array is placed while the first is still live, so room for
+/// only the first is not room enough. Contiguous room for both is a
+/// conservative bound: the oracle excuses a `NoMem` only where even that is
+/// missing.
+pub fn reserved_growth(max: usize) -> Option<u64> {
+    let max = u64::try_from(max).ok()?;
+    let next = crate::range::page_up(max.checked_mul(2 * REGION_BYTES)?)?;
+    let after = crate::range::page_up(max.checked_mul(4 * REGION_BYTES)?)?;
+    next.checked_add(after)
+}
+
 /// `PHYS_ADDR_MAX`: the top of the physical address space. Sizes are capped
 /// so that `base + size` never passes it (`memblock_cap_size`).
 pub const PHYS_ADDR_MAX: PhysAddr = u64::MAX;

@@ -144,7 +144,7 @@ mod tests;
 
 use crate::bugs::BugSet;
 use crate::memblock::{
-    Array, Flags, Memblock, MemblockError, ALLOC_ACCESSIBLE, INIT_MEMBLOCK_REGIONS, REGION_BYTES,
+    Array, Flags, Memblock, MemblockError, ALLOC_ACCESSIBLE, INIT_MEMBLOCK_REGIONS,
 };
 use crate::range::{pfn_down, pfn_phys, pfn_up};
 use crate::{
@@ -618,14 +618,12 @@ impl BootMem for NoBootmem {
         merge(ranges)
     }
 
-    /// The bytes the next doubling of the reserved array takes,
-    /// `PAGE_ALIGN(2 * max * 24)` (`memblock_double_array`): reserve, free
-    /// and alloc record into the reserved array, and fail with `NoMem` when
-    /// it is full and no free memory can hold its double.
+    /// Room for the reserved array to double, twice if need be
+    /// ([`crate::memblock::reserved_growth`]): reserve, free and alloc
+    /// record into the reserved array, and fail with `NoMem` when it is
+    /// full and no free memory can hold its double.
     fn metadata_growth(&self) -> Option<u64> {
-        let max = u64::try_from(self.mb.reserved().max()).ok()?;
-        let bytes = max.checked_mul(2 * REGION_BYTES)?;
-        crate::range::page_up(bytes)
+        crate::memblock::reserved_growth(self.mb.reserved().max())
     }
 
     /// Memory minus reserved, as sorted maximal ranges (touching free
