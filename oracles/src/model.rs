@@ -481,6 +481,14 @@ impl Model {
         node_ok && (!stage.above_goal() || goal_start >= req.goal)
     }
 
+    /// True when a placement at `a` meets the node and goal rules of at
+    /// least one stage of `req`.
+    pub fn meets_some_stage(&self, req: &AllocRequest, a: PhysAddr) -> bool {
+        Stage::for_request(req)
+            .into_iter()
+            .any(|stage| self.satisfies_stage(req, stage, a))
+    }
+
     /// Records allocation `id` at `[a, a + size)`: its bytes become
     /// `Allocated(id)` and the rest of its last page `Slack(id)`.
     pub fn apply_alloc(&mut self, id: u32, a: PhysAddr, size: u64) {

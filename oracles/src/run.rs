@@ -390,25 +390,44 @@ impl Player {
         verdict: AllocVerdict,
         got: Outcome<PhysAddr>,
     ) -> Result<(), Stop> {
-        if let (
+        // Where the policy wanted it, and whether the backend's metadata had
+        // room to grow beside that placement (SPEC section 5).
+        let tight = match verdict {
             AllocVerdict::Feasible {
                 lowest, highest, ..
-            },
-            Err(e),
-        ) = (verdict, got)
-        {
-            // Excused when the metadata could not grow beside the placement.
-            let start = match self.profile.placement {
-                Placement::Highest => highest,
-                _ => lowest,
-            };
-            let placed = self.model.alloc_footprint(start, req.size);
-            if e == req.failure() && self.no_room(growth, placed.unwrap_or(Range::EMPTY)) {
+            } => {
+                let start = match self.profile.placement {
+                    Placement::Highest => highest,
+                    _ => lowest,
+                };
+                let placed = self.model.alloc_footprint(start, req.size);
+                self.no_room(growth, placed.unwrap_or(Range::EMPTY))
+            }
+            _ => false,
+        };
+        if let (true, Err(e)) = (tight, got) {
+            // The reservation of the found placement could not grow the
+            // metadata, and nothing else could be found or reserved.
+            if e == req.failure() {
                 self.metadata_full = true;
                 return self.judge(&Err(e), &got);
             }
         }
         if let Some(v) = check::check_alloc(&self.model, &self.profile, req, verdict, got) {
+            // The reservation of the wanted placement could not grow the
+            // metadata, so the search went on to a later attempt (memblock
+            // tries the next stage when memblock_reserve fails): valid if
+            // the result meets some stage of the request.
+            let late = matches!(
+                v.kind,
+                FindingKind::Goal | FindingKind::OutOfNode | FindingKind::Placement
+            );
+            if let (true, true, Ok(a)) = (tight, late, got) {
+                if self.model.meets_some_stage(req, a) {
+                    self.metadata_full = true;
+                    return Ok(());
+                }
+            }
             return Err(v.into());
         }
         match got {

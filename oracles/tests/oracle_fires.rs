@@ -369,3 +369,38 @@ release_all
     let found = findings(scn, faulty!(GrowthNoMem));
     assert!(found.is_empty(), "{found:?}");
 }
+
+/// Expect a result below the goal to stay a goal finding when the metadata
+/// had room to grow beside the placement the goal wanted.
+#[test]
+fn goal_fires_when_a_late_stage_is_blamed_on_growth_that_had_room() {
+    let scn = "
+ram start=0x1000 end=0x40_0000 nid=0
+alloc size=0x1000 align=0x1000 goal=0x20_0000 limit=0x0 nid=any policy=prefer fail=null
+";
+    assert_fires(
+        scn,
+        faulty!(GrowthIgnoresGoal),
+        FindingKind::Goal,
+        "goal/faulty/alloc/result-below-goal",
+    );
+}
+
+/// ```text
+///   |hole|bitmap| free below the goal | reserved ...... |goal| 8 KiB |
+/// ```
+/// Expect a later stage to be excused when no room was left for the
+/// metadata to grow (memblock moves on to its next attempt when the
+/// reservation of the found block cannot double the array), as long as the
+/// result still meets some stage of the request.
+#[test]
+fn a_late_stage_is_excused_when_metadata_has_no_room_to_grow() {
+    let scn = "
+ram start=0x1000 end=0x40_0000 nid=0
+reserve base=0x8_0000 size=0x37_e000 mode=default
+alloc size=0x1000 align=0x1000 goal=0x3f_e000 limit=0x0 nid=any policy=prefer fail=null
+release_all
+";
+    let found = findings(scn, faulty!(GrowthIgnoresGoal));
+    assert!(found.is_empty(), "{found:?}");
+}

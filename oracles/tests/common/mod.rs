@@ -46,6 +46,8 @@ pub enum Fault {
     /// Every reserve after the first fails with `NoMem`, blaming metadata
     /// that must grow by 1 MiB ([`BootMem::metadata_growth`]).
     GrowthNoMem,
+    /// The goal is ignored, and the metadata claims to need 1 MiB to grow.
+    GrowthIgnoresGoal,
 }
 
 /// What [`Fault::GrowthNoMem`] says its metadata growth needs.
@@ -162,7 +164,7 @@ impl BootMem for Faulty {
             Fault::IgnoresNode => req.nid = None,
             Fault::IgnoresAlign => req.align = 1,
             Fault::IgnoresLimit => req.limit = 0,
-            Fault::IgnoresGoal => req.goal = 0,
+            Fault::IgnoresGoal | Fault::GrowthIgnoresGoal => req.goal = 0,
             Fault::AlwaysNoMem => return Err(Error::NoMem),
             Fault::SkipsLowest => {
                 let first = self.inner.alloc(&req)?;
@@ -210,7 +212,7 @@ impl BootMem for Faulty {
         self.inner.free_map()
     }
     fn metadata_growth(&self) -> Option<u64> {
-        (self.fault == Fault::GrowthNoMem).then_some(GROWTH)
+        matches!(self.fault, Fault::GrowthNoMem | Fault::GrowthIgnoresGoal).then_some(GROWTH)
     }
 }
 
