@@ -4,7 +4,7 @@
 //! (about twenty commits ending with 3560e249abd; reference sections 1.1 to
 //! 1.4, source S6) and kept until v4.19 (S13): one `bootmem_data`
 //! descriptor per node, each with a bitmap over the node's PFN span, set =
-//! taken, clear = free ([`crate::bitmap::Bitmap`]), plus the two pieces of
+//! taken, clear = free ([`crate::page_map`]), plus the two pieces of
 //! allocation state that make placement depend on more than the free map:
 //!
 //! - `hint_idx`, a next-fit hint: where the previous allocation on the node
@@ -71,92 +71,28 @@
 //!    aa235fc712f, v2.6.34-rc4; 2.6.27 callers walked the nodes themselves):
 //!    each node's free runs, then its bitmap pages; the count is their sum.
 
-use crate::bitmap::Bitmap;
 use crate::bugs::{Bug, BugSet};
+use crate::lifecycle::Lifecycle;
+use crate::page_map::{bitmap_pages, PageMap, MAX_BITMAP_PAGES};
+use crate::pages::Pages;
+use crate::ram::RamList;
 use crate::range::{align_up, is_page_aligned, page_up, pfn_down, pfn_up};
-use crate::rootmem::MAX_SPAN_PAGES;
+use crate::search::{Fit, Stage};
 use crate::{
-    AllocRequest, BootMem, Error, Granularity, MetadataHandoff, Nid, NodePolicy, Outcome, Pfn,
-    PhysAddr, Placement, Profile, Range, Registration, ReserveMode, MAX_NODES, PAGE_SHIFT,
-    PAGE_SIZE,
+    AllocRequest, BootMem, Error, Granularity, MetadataHandoff, Nid, Outcome, Pfn, PhysAddr,
+    Placement, Profile, Range, Registration, ReserveMode, PAGE_SHIFT,
 };
 
 /// The classic bootmem backend: registered RAM ranges plus, once set up, one
 /// [`BootmemData`] per node.
 #[derive(Debug, Default)]
 pub struct ClassicBootmem {
-    /// Registered RAM, sorted by start, normalized: adjacent ranges of one
-    /// node are merged, so two entries of one node never touch.
-    ram: Vec<Ram>,
+    /// Registered RAM, sorted and normalized.
+    ram: RamList,
     /// Where the allocator is in its life.
-    state: State,
+    state: Lifecycle<Ready>,
     /// Planted historical bugs ([`crate::bugs`]); empty by default.
     bugs: BugSet,
-}
-
-/// One registered RAM range and its node.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Ram {
-    range: Range,
-    nid: Nid,
-}
-
-/// The life of a bootmem instance.
-#[derive(Debug, Default)]
-enum State {
-    /// Taking `add_memory` calls; nothing else works yet.
-    #[default]
-    Registering,
-    /// `setup` succeeded: the descriptors and their bitmaps exist.
-    Ready(Ready),
-    /// `release_all` ran: every call is `Retired`.
-    Retired,
-}
-
-/// A half-open run of page frames `[lo, hi)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Pages {
-    lo: Pfn,
-    hi: Pfn,
-}
-
-impl Pages {
-    /// The whole pages inside `range`, or `None` when there is none.
-    fn whole_in(range: Range) -> Option<Pages> {
-        let lo = pfn_up(range.start())?;
-        let hi = pfn_down(range.end());
-        (lo < hi).then_some(Pages { lo, hi })
-    }
-
-    /// The pages of a page-aligned range (the result of rounding).
-    fn of_aligned(range: Range) -> Pages {
-        Pages {
-            lo: pfn_down(range.start()),
-            hi: pfn_down(range.end()),
-        }
-    }
-
-    /// Number of pages.
-    fn len(self) -> u64 {
-        self.hi.saturating_sub(self.lo)
-    }
-
-    /// True when every page of `inner` is one of these pages.
-    fn contains(self, inner: Pages) -> bool {
-        self.lo <= inner.lo && inner.hi <= self.hi
-    }
-
-    /// True when the two runs share a page.
-    fn overlaps(self, other: Pages) -> bool {
-        self.lo < other.hi && other.lo < self.hi
-    }
-
-    /// The byte range of these pages. Every PFN bootmem handles is a whole
-    /// page inside a `Range`, hence below `2^64 / PAGE_SIZE`, so the shifts
-    /// are exact.
-    fn bytes(self) -> Range {
-        Range::new(self.lo << PAGE_SHIFT, self.hi << PAGE_SHIFT).unwrap_or(Range::EMPTY)
-    }
 }
 
 /// One node's `bootmem_data` (2.6.27 layout, reference section 1.1).
@@ -164,22 +100,16 @@ impl Pages {
 struct BootmemData {
     /// The node.
     nid: Nid,
-    /// PFN of bit 0: the node's lowest usable page.
-    node_min_pfn: Pfn,
-    /// One past the node's highest usable page.
-    node_low_pfn: Pfn,
-    /// One bit per page of `[node_min_pfn, node_low_pfn)`, set = taken.
+    /// One bit per page of `[node_min_pfn, node_low_pfn)`, set = taken:
+    /// the node's span from its lowest usable page to one past its highest.
     /// Holes and other nodes' RAM inside the span stay set forever.
-    node_bootmem_map: Bitmap,
+    node_bootmem_map: PageMap,
     /// The pages holding the bitmap itself (inside this node's RAM).
     map_pages: Pages,
     /// Byte offset from `node_min_pfn` where the previous allocation ended.
     last_end_off: u64,
     /// Bitmap index where the next search starts (next fit).
     hint_idx: u64,
-    /// The node's usable pages: whole pages of each of its RAM ranges,
-    /// ascending. Two of them never touch.
-    ranges: Vec<Pages>,
 }
 
 /// A run of usable pages (the whole pages of one RAM range) and the index of
@@ -202,13 +132,6 @@ struct Ready {
     bugs: BugSet,
 }
 
-/// Pages of a bitmap over `span` pages (`bootmem_bootmap_pages`):
-/// `ceil(span / 8)` bytes rounded up to `sizeof(long)`, then to whole pages.
-fn bootmap_pages(span: u64) -> u64 {
-    let bytes = span.div_ceil(u64::BITS.into()) * 8;
-    bytes.div_ceil(PAGE_SIZE)
-}
-
 /// Aligns `x` up to a multiple of `align` (a power of two), absolutely, or,
 /// with [`Bug::B2NodeRelativeAlign`] planted, relative to `origin` (the
 /// node's first PFN or byte). `None` past 2^64.
@@ -224,79 +147,29 @@ fn align_in_node(bugs: BugSet, origin: u64, x: u64, align: u64) -> Option<u64> {
     align_up(x, align)
 }
 
-/// The placement stages of a request, in order, each a node (or any node)
-/// and a goal (0 = none): `___alloc_bootmem_node_nopanic` (3.x/4.19) tries
-/// the node and then every node with the goal, then both again with goal 0;
-/// without a node, `___alloc_bootmem_nopanic` walks every node with the
-/// goal and then with goal 0 ("bootmem: respect goal more likely",
-/// 0f3caba211b, v2.6.27-rc1). Policy `Exact` keeps only the node's stages.
-fn stages(req: &AllocRequest) -> Vec<(Option<Nid>, PhysAddr)> {
-    let mut goals = vec![req.goal];
-    if req.goal != 0 {
-        goals.push(0);
-    }
-    let mut out = Vec::with_capacity(4);
-    for goal in goals {
-        match (req.nid, req.policy) {
-            (Some(nid), NodePolicy::Prefer) => out.extend([(Some(nid), goal), (None, goal)]),
-            (Some(nid), NodePolicy::Exact) => out.push((Some(nid), goal)),
-            (None, _) => out.push((None, goal)),
-        }
-    }
-    out
-}
-
-/// The set-up allocator, or `Unsupported` before `setup` and `Retired`
-/// after `release_all`.
-fn ready_mut(state: &mut State) -> Outcome<&mut Ready> {
-    match state {
-        State::Registering => Err(Error::Unsupported),
-        State::Ready(ready) => Ok(ready),
-        State::Retired => Err(Error::Retired),
-    }
-}
-
 impl BootmemData {
-    /// The bitmap index of page `pfn` (`pfn >= node_min_pfn`; lower PFNs map
-    /// to 0, which only happens for empty ranges).
-    fn idx(&self, pfn: Pfn) -> u64 {
-        pfn.saturating_sub(self.node_min_pfn)
+    /// PFN of bit 0: the node's lowest usable page.
+    fn node_min_pfn(&self) -> Pfn {
+        self.node_bootmem_map.base()
     }
 
-    /// The page of bitmap index `idx`.
-    fn pfn(&self, idx: u64) -> Pfn {
-        self.node_min_pfn.saturating_add(idx)
+    /// One past the node's highest usable page.
+    fn node_low_pfn(&self) -> Pfn {
+        self.node_bootmem_map.window().hi
     }
 
     /// Byte address of the node's first page: the origin of `last_end_off`.
     fn base_addr(&self) -> PhysAddr {
-        self.node_min_pfn << PAGE_SHIFT
-    }
-
-    /// True when any page of `pages` (this node's RAM) is taken.
-    fn any_taken(&self, pages: Pages) -> bool {
-        self.node_bootmem_map
-            .any_set(self.idx(pages.lo), self.idx(pages.hi))
-    }
-
-    /// True when every page of `pages` (this node's RAM) is taken.
-    fn all_taken(&self, pages: Pages) -> bool {
-        self.node_bootmem_map
-            .all_set(self.idx(pages.lo), self.idx(pages.hi))
-    }
-
-    /// Marks `pages` (this node's RAM) taken (`__reserve`).
-    fn reserve(&mut self, pages: Pages) {
-        let (lo, hi) = (self.idx(pages.lo), self.idx(pages.hi));
-        self.node_bootmem_map.set_range(lo, hi);
+        self.node_min_pfn() << PAGE_SHIFT
     }
 
     /// Marks `pages` (this node's RAM) free (`__free`): the hint drops to
     /// the first freed index, and a freed `last_end_off` page can no longer
     /// be packed into (deviation 6 of the module doc).
     fn free(&mut self, pages: Pages) {
-        let (lo, hi) = (self.idx(pages.lo), self.idx(pages.hi));
-        self.node_bootmem_map.clear_range(lo, hi);
+        let map = &mut self.node_bootmem_map;
+        let (lo, hi) = (map.bit(pages.lo), map.bit(pages.hi));
+        map.mark_free(pages);
         self.hint_idx = self.hint_idx.min(lo);
         let tail_page = pfn_down(self.last_end_off);
         if !is_page_aligned(self.last_end_off) && lo <= tail_page && tail_page < hi {
@@ -304,19 +177,9 @@ impl BootmemData {
         }
     }
 
-    /// The maximal runs of free pages, ascending.
-    fn free_runs(&self) -> impl Iterator<Item = Pages> + '_ {
-        self.node_bootmem_map
-            .clear_runs(0, self.node_bootmem_map.len())
-            .map(|(lo, hi)| Pages {
-                lo: self.pfn(lo),
-                hi: self.pfn(hi),
-            })
-    }
-
     /// `align_idx` on an absolute PFN.
     fn align_pfn(&self, bugs: BugSet, pfn: Pfn, step: u64) -> Option<Pfn> {
-        align_in_node(bugs, self.node_min_pfn, pfn, step)
+        align_in_node(bugs, self.node_min_pfn(), pfn, step)
     }
 
     /// The first block of `pages` free pages at or after `from` whose start
@@ -325,23 +188,17 @@ impl BootmemData {
     /// restarts at that page aligned up, or one step past it when it is
     /// already aligned.
     fn find_block(&self, bugs: BugSet, from: Pfn, max: Pfn, pages: u64, step: u64) -> Option<Pfn> {
+        let map = &self.node_bootmem_map;
         let mut pos = from;
         loop {
-            let free = self
-                .node_bootmem_map
-                .find_next_clear(self.idx(pos), self.idx(max))?;
-            let start = self.align_pfn(bugs, self.pfn(free), step)?;
+            let start = self.align_pfn(bugs, map.next_free(pos, max)?, step)?;
             let end = start.checked_add(pages)?;
             if start >= max || end > max {
                 return None;
             }
-            let taken = self
-                .node_bootmem_map
-                .find_next_set(self.idx(start), self.idx(end));
-            let Some(taken) = taken else {
+            let Some(taken) = map.next_taken(start, end) else {
                 return Some(start);
             };
-            let taken = self.pfn(taken);
             let aligned = self.align_pfn(bugs, taken, step)?;
             pos = if aligned == taken {
                 taken.checked_add(step)?
@@ -359,18 +216,13 @@ impl BootmemData {
         &mut self,
         bugs: BugSet,
         req: &AllocRequest,
+        fit: Fit,
         goal: PhysAddr,
     ) -> Option<PhysAddr> {
-        let pages = req.size.div_ceil(PAGE_SIZE);
-        let step = (req.align >> PAGE_SHIFT).max(1);
         // The window [min, max): the node, never page 0, and (SPEC) no block
         // whose page-aligned start would put the end past the limit.
-        let min = self.node_min_pfn.max(1);
-        let mut max = self.node_low_pfn;
-        if req.limit != 0 {
-            let last_start = req.limit.checked_sub(req.size)? >> PAGE_SHIFT;
-            max = max.min(last_start.saturating_add(pages));
-        }
+        let min = self.node_min_pfn().max(1);
+        let max = self.node_low_pfn().min(fit.end_cap);
         if max <= min {
             return None;
         }
@@ -381,8 +233,9 @@ impl BootmemData {
             _ if bugs.has(Bug::B4GoalFirstNodeOnly) => min,
             _ => return None,
         };
+        let (pages, step) = (fit.pages, fit.step);
         let start = self.align_pfn(bugs, start, step)?;
-        let hint = self.pfn(self.hint_idx);
+        let hint = self.node_bootmem_map.pfn(self.hint_idx);
         let found = if hint > start {
             let first = self
                 .align_pfn(bugs, hint, step)
@@ -401,7 +254,7 @@ impl BootmemData {
     /// end offset", v2.6.27-rc4), and returns the start address.
     fn take(&mut self, bugs: BugSet, req: &AllocRequest, sidx_pfn: Pfn) -> Option<PhysAddr> {
         let base = self.base_addr();
-        let sidx = self.idx(sidx_pfn);
+        let sidx = self.node_bootmem_map.bit(sidx_pfn);
         let block_off = sidx << PAGE_SHIFT;
         let tail = if bugs.has(Bug::B1LooseMerge) {
             // Planted: any non-zero end offset merges, even a page-aligned one.
@@ -420,8 +273,12 @@ impl BootmemData {
         let addr = base.checked_add(start_off)?;
         addr.checked_add(req.size)?;
         let hint_idx = pfn_up(end_off)?;
-        self.node_bootmem_map
-            .set_range(pfn_down(start_off) + merge, hint_idx);
+        let map = &mut self.node_bootmem_map;
+        let taken = Pages {
+            lo: map.pfn(pfn_down(start_off) + merge),
+            hi: map.pfn(hint_idx),
+        };
+        map.mark_taken(taken);
         self.last_end_off = end_off;
         self.hint_idx = hint_idx;
         Some(addr)
@@ -433,13 +290,10 @@ impl Ready {
     /// normalized RAM list: every bit set, the node's usable pages cleared,
     /// its bitmap placed and set. `NoMem` when there is no usable page, a
     /// node's bitmap fits in none of its ranges, or the bitmaps together
-    /// pass the host limit ([`MAX_SPAN_PAGES`] bits, as rootmem). Sizes and
-    /// places are decided before any host allocation.
-    fn build(ram: &[Ram], bugs: BugSet) -> Outcome<Ready> {
-        let whole: Vec<(Pages, Nid)> = ram
-            .iter()
-            .filter_map(|r| Pages::whole_in(r.range).map(|p| (p, r.nid)))
-            .collect();
+    /// pass the host limit ([`MAX_BITMAP_PAGES`] bits). Sizes and places
+    /// are decided before any host allocation.
+    fn build(ram: &RamList, bugs: BugSet) -> Outcome<Ready> {
+        let whole: Vec<(Pages, Nid)> = ram.whole_pages().collect();
         // Nodes in order of their first usable page: ascending start PFN.
         let mut nids: Vec<Nid> = Vec::new();
         for &(_, nid) in &whole {
@@ -461,42 +315,32 @@ impl Ready {
             let (Some(first), Some(last)) = (ranges.first(), ranges.last()) else {
                 return Err(Error::NoMem);
             };
-            let (min, low) = (first.lo, last.hi);
-            let span = low - min;
-            let need = bootmap_pages(span);
-            let map_pages = ranges
-                .iter()
-                .find_map(|run| {
-                    let lo = run.lo.max(1);
-                    let hi = lo.checked_add(need)?;
-                    (hi <= run.hi).then_some(Pages { lo, hi })
-                })
-                .ok_or(Error::NoMem)?;
-            total_span = total_span.checked_add(span).ok_or(Error::NoMem)?;
-            plans.push((nid, min, low, map_pages, ranges));
+            let span = Pages {
+                lo: first.lo,
+                hi: last.hi,
+            };
+            let map_pages =
+                Pages::lowest_fit(&ranges, bitmap_pages(span.len())).ok_or(Error::NoMem)?;
+            total_span = total_span.checked_add(span.len()).ok_or(Error::NoMem)?;
+            plans.push((nid, span, map_pages, ranges));
         }
-        if total_span > MAX_SPAN_PAGES {
+        if total_span > MAX_BITMAP_PAGES {
             return Err(Error::NoMem);
         }
         let mut bdata = Vec::with_capacity(plans.len());
-        for (nid, min, low, map_pages, ranges) in plans {
-            let map = Bitmap::try_new(low - min, true).ok_or(Error::NoMem)?;
-            let mut data = BootmemData {
+        for (nid, span, map_pages, ranges) in plans {
+            let mut map = PageMap::try_new(span, true).ok_or(Error::NoMem)?;
+            for run in ranges {
+                map.mark_free(run);
+            }
+            map.mark_taken(map_pages);
+            bdata.push(BootmemData {
                 nid,
-                node_min_pfn: min,
-                node_low_pfn: low,
                 node_bootmem_map: map,
                 map_pages,
                 last_end_off: 0,
                 hint_idx: 0,
-                ranges,
-            };
-            for run in &data.ranges {
-                let (lo, hi) = (run.lo - min, run.hi - min);
-                data.node_bootmem_map.clear_range(lo, hi);
-            }
-            data.reserve(map_pages);
-            bdata.push(data);
+            });
         }
         let pieces = whole
             .iter()
@@ -534,38 +378,14 @@ impl Ready {
         Some(out)
     }
 
-    /// `Ok` when `nid` is `None`, or when `pages` lie inside the whole pages
-    /// of one RAM range of node `nid`; `Invalid` otherwise (the strict
-    /// `reserve_bootmem_node` / `free_bootmem_node`, whose `BUG_ON` becomes
-    /// an error).
-    fn check_node(&self, nid: Option<Nid>, pages: Pages) -> Outcome<()> {
-        let Some(nid) = nid else { return Ok(()) };
-        let inside = self
-            .bdata
-            .iter()
-            .filter(|b| b.nid == nid)
-            .flat_map(|b| b.ranges.iter())
-            .any(|run| run.contains(pages));
-        if inside {
-            Ok(())
-        } else {
-            Err(Error::Invalid)
-        }
-    }
-
     /// Tries each descriptor in `bdata_list` order (`nid` = `None`) or the
     /// node's own (`Some`), with `goal`; the first success wins.
-    fn alloc_stage(
-        &mut self,
-        req: &AllocRequest,
-        nid: Option<Nid>,
-        goal: PhysAddr,
-    ) -> Option<PhysAddr> {
+    fn alloc_stage(&mut self, req: &AllocRequest, fit: Fit, stage: Stage) -> Option<PhysAddr> {
         let bugs = self.bugs;
         self.bdata
             .iter_mut()
-            .filter(|b| nid.is_none_or(|n| n == b.nid))
-            .find_map(|b| b.alloc_bdata(bugs, req, goal))
+            .filter(|b| stage.nid.is_none_or(|n| n == b.nid))
+            .find_map(|b| b.alloc_bdata(bugs, req, fit, stage.goal))
     }
 }
 
@@ -587,7 +407,8 @@ impl ClassicBootmem {
 
     /// `reserve` and `reserve_node` (`nid` = `Some`): outward rounding,
     /// usable RAM and the node rule (`Invalid`), then `Busy` or marking in
-    /// each owner's bitmap.
+    /// each owner's bitmap. The node rule is the strict
+    /// `reserve_bootmem_node`'s, whose `BUG_ON` becomes an error.
     fn reserve_pages(
         &mut self,
         nid: Option<Nid>,
@@ -595,19 +416,18 @@ impl ClassicBootmem {
         size: u64,
         mode: ReserveMode,
     ) -> Outcome<()> {
-        let ready = ready_mut(&mut self.state)?;
-        if size == 0 {
+        let ready = self.state.ready_mut()?;
+        let Some(pages) = Pages::to_reserve(base, size)? else {
             return Ok(());
-        }
-        let rounded = Range::from_base_size(base, size)
-            .and_then(Range::round_outward)
-            .ok_or(Error::Invalid)?;
-        let pages = Pages::of_aligned(rounded);
-        ready.check_node(nid, pages)?;
+        };
+        self.ram.check_node(nid, pages.bytes())?;
         let pieces = ready.split(pages).ok_or(Error::Invalid)?;
-        let busy = pieces
-            .iter()
-            .any(|&(n, p)| ready.bdata.get(n).is_some_and(|b| b.any_taken(p)));
+        let busy = pieces.iter().any(|&(n, p)| {
+            ready
+                .bdata
+                .get(n)
+                .is_some_and(|b| b.node_bootmem_map.any_taken(p))
+        });
         if mode == ReserveMode::Exclusive && busy {
             return Err(Error::Busy);
         }
@@ -617,35 +437,31 @@ impl ClassicBootmem {
                 continue; // Planted: only the node holding the start is marked.
             }
             if let Some(b) = ready.bdata.get_mut(n) {
-                b.reserve(p);
+                b.node_bootmem_map.mark_taken(p); // `__reserve`
             }
         }
         Ok(())
     }
 
     /// `free` and `free_node` (`nid` = `Some`): inward rounding, usable RAM,
-    /// the node rule and the bitmaps (all `Invalid`), then `DoubleFree` or
-    /// clearing in each owner's bitmap.
+    /// the node rule (the strict `free_bootmem_node`'s) and the bitmaps (all
+    /// `Invalid`), then `DoubleFree` or clearing in each owner's bitmap.
     fn free_pages(&mut self, nid: Option<Nid>, base: PhysAddr, size: u64) -> Outcome<()> {
-        let ready = ready_mut(&mut self.state)?;
-        if size == 0 {
+        let ready = self.state.ready_mut()?;
+        let Some(pages) = Pages::to_free(base, size)? else {
             return Ok(());
-        }
-        let rounded = Range::from_base_size(base, size)
-            .ok_or(Error::Invalid)?
-            .round_inward();
-        if rounded.is_empty() {
-            return Ok(());
-        }
-        let pages = Pages::of_aligned(rounded);
-        ready.check_node(nid, pages)?;
+        };
+        self.ram.check_node(nid, pages.bytes())?;
         let pieces = ready.split(pages).ok_or(Error::Invalid)?;
         if ready.bdata.iter().any(|b| b.map_pages.overlaps(pages)) {
             return Err(Error::Invalid);
         }
-        let all_taken = pieces
-            .iter()
-            .all(|&(n, p)| ready.bdata.get(n).is_some_and(|b| b.all_taken(p)));
+        let all_taken = pieces.iter().all(|&(n, p)| {
+            ready
+                .bdata
+                .get(n)
+                .is_some_and(|b| b.node_bootmem_map.all_taken(p))
+        });
         if !all_taken {
             return Err(Error::DoubleFree);
         }
@@ -655,27 +471,6 @@ impl ClassicBootmem {
             }
         }
         Ok(())
-    }
-
-    /// Inserts a checked range, merging it with the ranges of the same node
-    /// that end where it starts or start where it ends.
-    fn insert_normalized(&mut self, range: Range, nid: Nid) {
-        let mut merged = range;
-        self.ram.retain(|r| {
-            let touches = r.range.end() == range.start() || r.range.start() == range.end();
-            if r.nid == nid && touches {
-                let start = merged.start().min(r.range.start());
-                let end = merged.end().max(r.range.end());
-                merged = Range::new(start, end).unwrap_or(merged);
-                false
-            } else {
-                true
-            }
-        });
-        let at = self
-            .ram
-            .partition_point(|r| r.range.start() < merged.start());
-        self.ram.insert(at, Ram { range: merged, nid });
     }
 }
 
@@ -695,22 +490,11 @@ impl BootMem for ClassicBootmem {
         }
     }
 
-    /// Registers RAM before `setup` (`Unsupported` after it, `Retired` after
-    /// `release_all`). `Invalid` for an empty range, `nid >= MAX_NODES`, or
-    /// any byte overlap with registered RAM. Adjacent ranges of the same
-    /// node merge into one.
+    /// Registers RAM (`RamList::add`) before `setup` only: the nodes'
+    /// bitmaps are sized from it (`Lifecycle::check_registering`).
     fn add_memory(&mut self, range: Range, nid: Nid) -> Outcome<()> {
-        match self.state {
-            State::Registering => {}
-            State::Ready(_) => return Err(Error::Unsupported),
-            State::Retired => return Err(Error::Retired),
-        }
-        if range.is_empty() || nid >= MAX_NODES || self.ram.iter().any(|r| r.range.overlaps(range))
-        {
-            return Err(Error::Invalid);
-        }
-        self.insert_normalized(range, nid);
-        Ok(())
+        self.state.check_registering()?;
+        self.ram.add(range, nid)
     }
 
     /// `init_bootmem_node` for every node with a usable page, in ascending
@@ -719,13 +503,7 @@ impl BootMem for ClassicBootmem {
     /// reserved. `NoMem` (and no change) when some node's bitmap fits
     /// nowhere or there is no usable page.
     fn setup(&mut self) -> Outcome<()> {
-        match self.state {
-            State::Registering => {}
-            State::Ready(_) => return Err(Error::Unsupported),
-            State::Retired => return Err(Error::Retired),
-        }
-        self.state = State::Ready(Ready::build(&self.ram, self.bugs)?);
-        Ok(())
+        self.state.set_up(|| Ready::build(&self.ram, self.bugs))
     }
 
     fn reserve(&mut self, base: PhysAddr, size: u64, mode: ReserveMode) -> Outcome<()> {
@@ -750,65 +528,58 @@ impl BootMem for ClassicBootmem {
         self.free_pages(Some(nid), base, size)
     }
 
-    /// The stages of [`stages`] in order, each a walk of the descriptors
-    /// with the per-node allocator; the first success wins. A failure
-    /// changes nothing (neither bitmaps nor hints nor `last_end_off`).
+    /// The stages of `Stage::plan` in order, each a walk of the
+    /// descriptors with the per-node allocator; the first success wins. A
+    /// failure changes nothing (neither bitmaps nor hints nor
+    /// `last_end_off`).
+    ///
+    /// The stages are the kernel's: `___alloc_bootmem_node_nopanic`
+    /// (3.x/4.19) tries the node and then every node with the goal, then
+    /// both again with goal 0; without a node, `___alloc_bootmem_nopanic`
+    /// walks every node with the goal and then with goal 0 ("bootmem:
+    /// respect goal more likely", 0f3caba211b, v2.6.27-rc1). Policy `Exact`
+    /// keeps only the node's stages.
     fn alloc(&mut self, req: &AllocRequest) -> Outcome<PhysAddr> {
-        let ready = ready_mut(&mut self.state)?;
-        req.validate()?;
-        stages(req)
+        let ready = self.state.ready_mut()?;
+        let fit = Fit::of(req)?;
+        Stage::plan(req)
             .into_iter()
-            .find_map(|(nid, goal)| ready.alloc_stage(req, nid, goal))
+            .find_map(|stage| ready.alloc_stage(req, fit, stage))
             .ok_or(req.failure())
     }
 
     /// `free_all_bootmem` over every node: each node's maximal free runs,
     /// then its bitmap pages; returns the number of pages handed over.
     fn release_all(&mut self, sink: &mut dyn FnMut(Range)) -> Outcome<u64> {
-        ready_mut(&mut self.state)?;
-        let State::Ready(ready) = std::mem::replace(&mut self.state, State::Retired) else {
-            return Err(Error::Unsupported);
-        };
+        let ready = self.state.retire()?;
         let mut count = 0;
         for b in &ready.bdata {
-            for run in b.free_runs() {
-                sink(run.bytes());
-                count += run.len();
-            }
-            sink(b.map_pages.bytes());
-            count += b.map_pages.len();
+            let runs = b.node_bootmem_map.free_runs().chain([b.map_pages]);
+            count += Pages::hand_over(runs, sink);
         }
         Ok(count)
     }
 
     fn metadata(&self) -> Vec<Range> {
-        match &self.state {
-            State::Ready(ready) => {
-                let mut out: Vec<Range> = ready.bdata.iter().map(|b| b.map_pages.bytes()).collect();
-                out.sort();
-                out
-            }
-            State::Registering | State::Retired => Vec::new(),
-        }
+        let Some(ready) = self.state.ready() else {
+            return Vec::new();
+        };
+        let mut out: Vec<Range> = ready.bdata.iter().map(|b| b.map_pages.bytes()).collect();
+        out.sort();
+        out
     }
 
     fn free_map(&self) -> Vec<Range> {
-        let State::Ready(ready) = &self.state else {
+        let Some(ready) = self.state.ready() else {
             return Vec::new();
         };
-        let mut runs: Vec<Pages> = ready.bdata.iter().flat_map(|b| b.free_runs()).collect();
+        let mut runs: Vec<Pages> = ready
+            .bdata
+            .iter()
+            .flat_map(|b| b.node_bootmem_map.free_runs())
+            .collect();
         runs.sort_by_key(|p| p.lo);
-        let mut out: Vec<Range> = Vec::with_capacity(runs.len());
-        for run in runs {
-            let bytes = run.bytes();
-            match out.last_mut() {
-                Some(last) if last.end() == bytes.start() => {
-                    *last = Range::new(last.start(), bytes.end()).unwrap_or(*last);
-                }
-                _ => out.push(bytes),
-            }
-        }
-        out
+        Pages::joined(runs).into_iter().map(Pages::bytes).collect()
     }
 }
 
@@ -820,24 +591,17 @@ mod tests {
     //! free, `x` a hole; one character is one page unless labelled.
 
     use super::*;
-    use crate::{NodePolicy, OnFail};
-
-    const P: u64 = PAGE_SIZE;
-    const MIB: u64 = 1 << 20;
-
-    fn r(start: u64, end: u64) -> Range {
-        Range::new(start, end).expect("test range")
-    }
+    use crate::page_map::bitmap_pages;
+    use crate::testing::contract;
+    use crate::testing::model::{self, PageModel, N};
+    use crate::testing::random::{MapShape, Rng};
+    use crate::testing::{above, boot, on, r, release, req, try_boot, MIB, P};
+    use crate::{NodePolicy, OnFail, MAX_NODES};
 
     /// A bootmem with `map` registered (start, end, nid) and set up, with
     /// `bugs` planted.
     fn booted_with(bugs: BugSet, map: &[(u64, u64, Nid)]) -> ClassicBootmem {
-        let mut bm = ClassicBootmem::with_bugs(bugs);
-        for &(start, end, nid) in map {
-            assert_eq!(bm.add_memory(r(start, end), nid), Ok(()));
-        }
-        assert_eq!(bm.setup(), Ok(()));
-        bm
+        boot(ClassicBootmem::with_bugs(bugs), map)
     }
 
     /// A bootmem with `map` registered (start, end, nid) and set up.
@@ -845,35 +609,9 @@ mod tests {
         booted_with(BugSet::NONE, map)
     }
 
-    /// A request for `size` bytes aligned to `align`, any node, NoMem.
-    fn req(size: u64, align: u64) -> AllocRequest {
-        AllocRequest::new(size, align)
-    }
-
-    /// The same request with a goal.
-    fn above(goal: u64, mut base: AllocRequest) -> AllocRequest {
-        base.goal = goal;
-        base
-    }
-
-    /// The same request, on node `nid` with `policy`.
-    fn on(nid: Nid, policy: NodePolicy, mut base: AllocRequest) -> AllocRequest {
-        base.nid = Some(nid);
-        base.policy = policy;
-        base
-    }
-
-    fn release(bm: &mut ClassicBootmem) -> (Outcome<u64>, Vec<Range>) {
-        let mut got = Vec::new();
-        let count = bm.release_all(&mut |range| got.push(range));
-        (count, got)
-    }
-
     /// The `(hint_idx, last_end_off)` of the descriptor of node `nid`.
     fn node_state(bm: &ClassicBootmem, nid: Nid) -> (u64, u64) {
-        let State::Ready(ready) = &bm.state else {
-            panic!("not set up");
-        };
+        let ready = bm.state.ready().expect("set up");
         let b = ready.bdata.iter().find(|b| b.nid == nid).expect("node");
         (b.hint_idx, b.last_end_off)
     }
@@ -987,9 +725,9 @@ mod tests {
     /// `bootmem_bootmap_pages`: bytes rounded up to a long, then to pages.
     #[test]
     fn the_bitmap_goes_to_the_lowest_range_of_the_node_that_holds_it() {
-        assert_eq!(bootmap_pages(1), 1);
-        assert_eq!(bootmap_pages(8 * P), 1);
-        assert_eq!(bootmap_pages(8 * P + 1), 2);
+        assert_eq!(bitmap_pages(1), 1);
+        assert_eq!(bitmap_pages(8 * P), 1);
+        assert_eq!(bitmap_pages(8 * P + 1), 2);
         let bm = booted(&[(P, 2 * P, 0), (200 * MIB, 201 * MIB, 0)]);
         assert_eq!(bm.metadata(), vec![r(200 * MIB, 200 * MIB + 2 * P)]);
         assert_eq!(bm.free_map()[0], r(P, 2 * P));
@@ -1014,10 +752,7 @@ mod tests {
 
     #[test]
     fn setup_twice_is_unsupported_and_so_is_add_memory_after_it() {
-        let mut bm = booted(&[(0, MIB, 0)]);
-        assert_eq!(bm.setup(), Err(Error::Unsupported));
-        assert_eq!(bm.add_memory(r(MIB, 2 * MIB), 0), Err(Error::Unsupported));
-        assert_eq!(bm.metadata(), vec![r(P, 2 * P)]);
+        contract::setup_twice_is_unsupported_and_so_is_add_memory_after_it(booted);
     }
 
     // ---- add_memory ----------------------------------------------------
@@ -1051,19 +786,9 @@ mod tests {
 
     #[test]
     fn every_call_but_registration_before_setup_is_unsupported() {
-        let mut bm = ClassicBootmem::new();
-        assert_eq!(bm.add_memory(r(0, MIB), 0), Ok(()));
-        let unsupported = Err(Error::Unsupported);
-        assert_eq!(bm.reserve(0, 0, ReserveMode::Default), unsupported);
-        assert_eq!(
-            bm.reserve_node(0, P, P, ReserveMode::Exclusive),
-            unsupported
+        let bm = contract::every_call_but_registration_before_setup_is_unsupported(
+            ClassicBootmem::new(),
         );
-        assert_eq!(bm.free(0, 0), unsupported);
-        assert_eq!(bm.free_node(0, P, P), unsupported);
-        assert_eq!(bm.alloc(&req(0, 3)), Err(Error::Unsupported));
-        assert_eq!(release(&mut bm), (Err(Error::Unsupported), vec![]));
-        assert!(bm.metadata().is_empty() && bm.free_map().is_empty());
         assert_eq!(bm.name(), "bootmem");
         let profile = bm.profile();
         assert_eq!(profile.placement, Placement::Historical);
@@ -1096,18 +821,7 @@ mod tests {
 
     #[test]
     fn every_call_after_release_all_is_retired() {
-        let mut bm = booted(&[(0, MIB, 0)]);
-        assert!(release(&mut bm).0.is_ok());
-        let retired = Err(Error::Retired);
-        assert_eq!(bm.add_memory(r(MIB, 2 * MIB), 0), retired);
-        assert_eq!(bm.setup(), retired);
-        assert_eq!(bm.reserve(P, P, ReserveMode::Default), retired);
-        assert_eq!(bm.reserve_node(0, P, 0, ReserveMode::Default), retired);
-        assert_eq!(bm.free(P, 0), retired);
-        assert_eq!(bm.free_node(0, P, P), retired);
-        assert_eq!(bm.alloc(&req(P, P)), Err(Error::Retired));
-        assert_eq!(release(&mut bm), (Err(Error::Retired), vec![]));
-        assert!(bm.metadata().is_empty() && bm.free_map().is_empty());
+        contract::every_call_after_release_all_is_retired(booted);
     }
 
     // ---- reserve -------------------------------------------------------
@@ -1279,11 +993,7 @@ mod tests {
 
     #[test]
     fn alloc_refuses_size_zero_and_alignments_that_are_not_powers_of_two() {
-        let mut bm = booted(&[(0, MIB, 0)]);
-        assert_eq!(bm.alloc(&req(0, P)), Err(Error::Invalid));
-        assert_eq!(bm.alloc(&req(P, 0)), Err(Error::Invalid));
-        assert_eq!(bm.alloc(&req(P, 3 * P)), Err(Error::Invalid));
-        assert_eq!(bm.alloc(&req(P, 1)), Ok(2 * P));
+        contract::alloc_refuses_size_zero_and_alignments_that_are_not_powers_of_two(booted);
     }
 
     /// ```text
@@ -1646,12 +1356,9 @@ mod tests {
         assert_eq!(count, Ok(63 - 2));
     }
 
-    /// Expect the only 2^63-aligned page of RAM to be found.
     #[test]
     fn alloc_with_the_largest_alignment() {
-        let mut bm = booted(&[((1 << 63) - 8 * P, (1 << 63) + 8 * P, 0)]);
-        assert_eq!(bm.alloc(&req(2 * P, 1 << 63)), Ok(1 << 63));
-        assert_eq!(bm.alloc(&req(1, 1 << 63)), Err(Error::NoMem));
+        contract::alloc_with_the_largest_alignment(booted);
     }
 
     /// Expect a 4 GiB span of eight interleaved nodes (every bitmap spans
@@ -1702,22 +1409,13 @@ mod tests {
         live: Vec<(u64, u64)>,
     }
 
-    const N: u64 = 48;
-
     impl Model {
         fn new(map: &[(Range, Nid)], meta: &[Range]) -> Model {
-            let mut norm: Vec<(Nid, u64, u64)> = Vec::new();
-            for &(range, nid) in map {
-                match norm.last_mut() {
-                    Some((n, _, end)) if *n == nid && *end == range.start() => *end = range.end(),
-                    _ => norm.push((nid, range.start(), range.end())),
-                }
-            }
             let mut ranges = Vec::new();
             let mut pages = vec![Pg::Hole; N as usize];
             let mut nid = vec![None; N as usize];
-            for &(n, start, end) in &norm {
-                let (lo, hi) = (start.div_ceil(P), end / P);
+            for (range, n) in model::normalized(map) {
+                let (lo, hi) = (range.start().div_ceil(P), range.end() / P);
                 if lo < hi {
                     ranges.push((n, lo, hi));
                 }
@@ -1751,74 +1449,6 @@ mod tests {
             })
         }
 
-        fn reserve(&mut self, nid: Option<Nid>, base: u64, size: u64, excl: bool) -> Outcome<()> {
-            if size == 0 {
-                return Ok(());
-            }
-            let end = base.checked_add(size).ok_or(Error::Invalid)?;
-            let (lo, hi) = (base / P, end.checked_add(P - 1).ok_or(Error::Invalid)? / P);
-            if (lo..hi).any(|p| self.page(p) == Pg::Hole) || !self.in_node(nid, lo, hi) {
-                return Err(Error::Invalid);
-            }
-            if excl && (lo..hi).any(|p| self.page(p) != Pg::Free) {
-                return Err(Error::Busy);
-            }
-            for p in lo..hi {
-                if self.page(p) == Pg::Free {
-                    self.pages[p as usize] = Pg::Reserved;
-                }
-            }
-            Ok(())
-        }
-
-        fn free(&mut self, nid: Option<Nid>, base: u64, size: u64) -> Outcome<()> {
-            if size == 0 {
-                return Ok(());
-            }
-            let end = base.checked_add(size).ok_or(Error::Invalid)?;
-            let Some(lo) = base.checked_add(P - 1).map(|b| b / P) else {
-                return Ok(());
-            };
-            let hi = end / P;
-            if lo >= hi {
-                return Ok(());
-            }
-            if (lo..hi).any(|p| matches!(self.page(p), Pg::Hole | Pg::Bitmap))
-                || !self.in_node(nid, lo, hi)
-            {
-                return Err(Error::Invalid);
-            }
-            if (lo..hi).any(|p| self.page(p) == Pg::Free) {
-                return Err(Error::DoubleFree);
-            }
-            for p in lo..hi {
-                self.pages[p as usize] = Pg::Free;
-            }
-            let (cut_lo, cut_hi) = (lo * P, hi * P);
-            self.live = self
-                .live
-                .iter()
-                .flat_map(|&(a, b)| [(a, b.min(cut_lo)), (a.max(cut_hi), b)])
-                .filter(|(a, b)| a < b)
-                .collect();
-            Ok(())
-        }
-
-        /// The stages of SPEC section 4: (node or any, goal applies).
-        fn stages(q: &AllocRequest) -> Vec<(Option<Nid>, bool)> {
-            let mut out = Vec::new();
-            for (on_node, goal) in [(true, true), (false, true), (true, false), (false, false)] {
-                if (on_node && q.nid.is_none())
-                    || (!on_node && q.policy == NodePolicy::Exact && q.nid.is_some())
-                    || (!goal && q.goal == 0)
-                {
-                    continue;
-                }
-                out.push((if on_node { q.nid } else { None }, goal));
-            }
-            out
-        }
-
         /// The pages `[lo, hi)` are all free and of one node (`want`, if
         /// given).
         fn free_on_one_node(&self, lo: u64, hi: u64, want: Option<Nid>) -> bool {
@@ -1841,9 +1471,12 @@ mod tests {
                 && self.free_on_one_node(a / P, end.div_ceil(P), node)
         }
 
+        /// The first stage with a feasible placement: (node or any, goal
+        /// applies).
         fn first_stage(&self, q: &AllocRequest) -> Option<(Option<Nid>, bool)> {
-            Model::stages(q)
+            model::stages(q)
                 .into_iter()
+                .map(|(on_node, goal)| (if on_node { q.nid } else { None }, goal))
                 .find(|&(node, goal)| (1..N).any(|p| self.feasible(q, p * P, node, goal)))
         }
 
@@ -1902,14 +1535,7 @@ mod tests {
         }
 
         fn free_map(&self) -> Vec<Range> {
-            let mut out: Vec<Range> = Vec::new();
-            for p in (0..N).filter(|&p| self.page(p) == Pg::Free) {
-                match out.last_mut() {
-                    Some(last) if last.end() == p * P => *last = r(last.start(), (p + 1) * P),
-                    _ => out.push(r(p * P, (p + 1) * P)),
-                }
-            }
-            out
+            model::free_runs(|p| self.page(p) == Pg::Free)
         }
 
         fn count(&self, state: Pg) -> u64 {
@@ -1917,61 +1543,64 @@ mod tests {
         }
     }
 
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-
-        /// An address near a page boundary of the model's space, or wild.
-        fn addr(&mut self) -> u64 {
-            match self.below(8) {
-                0 => u64::MAX - self.below(3 * P),
-                1 => self.next(),
-                _ => (self.below(N + 2) * P)
-                    .wrapping_add(self.below(3))
-                    .wrapping_sub(1),
+    impl PageModel for Model {
+        fn reserve(&mut self, nid: Option<Nid>, base: u64, size: u64, excl: bool) -> Outcome<()> {
+            let Some((lo, hi)) = model::touched(base, size)? else {
+                return Ok(());
+            };
+            if (lo..hi).any(|p| self.page(p) == Pg::Hole) || !self.in_node(nid, lo, hi) {
+                return Err(Error::Invalid);
             }
+            if excl && (lo..hi).any(|p| self.page(p) != Pg::Free) {
+                return Err(Error::Busy);
+            }
+            for p in lo..hi {
+                if self.page(p) == Pg::Free {
+                    self.pages[p as usize] = Pg::Reserved;
+                }
+            }
+            Ok(())
         }
 
-        fn size(&mut self) -> u64 {
-            match self.below(8) {
-                0 => 0,
-                1 => u64::MAX - self.below(3),
-                2 => self.below(3 * P),
-                _ => self.below(6) * P + self.below(3),
+        fn free(&mut self, nid: Option<Nid>, base: u64, size: u64) -> Outcome<()> {
+            let Some((lo, hi)) = model::whole(base, size)? else {
+                return Ok(());
+            };
+            if (lo..hi).any(|p| matches!(self.page(p), Pg::Hole | Pg::Bitmap))
+                || !self.in_node(nid, lo, hi)
+            {
+                return Err(Error::Invalid);
             }
+            if (lo..hi).any(|p| self.page(p) == Pg::Free) {
+                return Err(Error::DoubleFree);
+            }
+            for p in lo..hi {
+                self.pages[p as usize] = Pg::Free;
+            }
+            let (cut_lo, cut_hi) = (lo * P, hi * P);
+            self.live = self
+                .live
+                .iter()
+                .flat_map(|&(a, b)| [(a, b.min(cut_lo)), (a.max(cut_hi), b)])
+                .filter(|(a, b)| a < b)
+                .collect();
+            Ok(())
         }
     }
 
-    /// A random small map: up to six ranges in order, often touching and
-    /// interleaving, edges often off page boundaries, nodes 0..3.
-    fn random_map(rng: &mut Rng) -> Vec<(Range, Nid)> {
-        let mut map = Vec::new();
-        let mut at = rng.below(3) * P + rng.below(2) * 0x800;
-        for _ in 0..1 + rng.below(6) {
-            let len = (1 + rng.below(10)) * P + rng.below(2) * 0x800;
-            let end = at + len;
-            if end > N * P {
-                break;
-            }
-            map.push((r(at, end), rng.below(3) as Nid));
-            at = end + rng.below(3) * P * rng.below(2);
-        }
-        map
-    }
+    /// Random small maps: up to six ranges of up to ten pages, often
+    /// interleaving nodes.
+    const SHAPE: MapShape = MapShape {
+        ranges: 6,
+        pages: 10,
+        one_page_at_zero: false,
+    };
 
+    /// A random request, mostly small and often packable: any alignment
+    /// (invalid ones included), goals and limits often off page boundaries.
     fn random_request(rng: &mut Rng) -> AllocRequest {
         let mut q = req(
-            rng.size(),
+            rng.size(6),
             [0, 1, 3, 64, 256, P, 2 * P, 4 * P, 1 << 63][rng.below(9) as usize],
         );
         if rng.below(3) != 0 {
@@ -1980,18 +1609,7 @@ mod tests {
         q.goal = [0, 0, rng.addr(), rng.below(N) * P + rng.below(2) * 0x800][rng.below(4) as usize];
         q.limit =
             [0, 0, rng.addr(), rng.below(N) * P + rng.below(3) * 0x700][rng.below(4) as usize];
-        q.nid = [None, Some(0), Some(1), Some(2), Some(70)][rng.below(5) as usize];
-        q.policy = if rng.below(3) == 0 {
-            NodePolicy::Exact
-        } else {
-            NodePolicy::Prefer
-        };
-        q.on_fail = if rng.below(2) == 0 {
-            OnFail::Null
-        } else {
-            OnFail::Panic
-        };
-        q
+        rng.node_and_failure(q)
     }
 
     /// Expect every reserve and free outcome and every free map to match
@@ -2004,42 +1622,25 @@ mod tests {
         let mut rng = Rng(0x2545_f491_4f6c_dd1d);
         let mut played = 0;
         for scenario in 0..4000 {
-            let map = random_map(&mut rng);
-            let mut bm = ClassicBootmem::new();
-            for &(range, nid) in &map {
-                assert_eq!(bm.add_memory(range, nid), Ok(()));
-            }
-            if bm.setup().is_err() {
+            let map = rng.map(SHAPE);
+            let Some(mut bm) = try_boot(ClassicBootmem::new(), &map) else {
                 continue;
-            }
+            };
             played += 1;
             let mut model = Model::new(&map, &bm.metadata());
             assert_eq!(bm.free_map(), model.free_map(), "scenario {scenario} setup");
             let mut allocs: Vec<(u64, u64)> = Vec::new();
             for op in 0..60 {
                 let ctx = format!("scenario {scenario} op {op} map {map:?}");
-                let nid = [None, Some(0), Some(1), Some(2)][rng.below(4) as usize];
-                let (base, size) = (rng.addr(), rng.size());
+                let target = rng.target(6);
                 match rng.below(5) {
                     0 => {
-                        let excl = rng.below(2) == 0;
-                        let mode = if excl {
-                            ReserveMode::Exclusive
-                        } else {
-                            ReserveMode::Default
-                        };
-                        let got = match nid {
-                            None => bm.reserve(base, size, mode),
-                            Some(n) => bm.reserve_node(n, base, size, mode),
-                        };
-                        assert_eq!(got, model.reserve(nid, base, size, excl), "{ctx}");
+                        let (got, want) = target.reserve(&mut rng, &mut bm, &mut model);
+                        assert_eq!(got, want, "{ctx}");
                     }
                     1 => {
-                        let got = match nid {
-                            None => bm.free(base, size),
-                            Some(n) => bm.free_node(n, base, size),
-                        };
-                        assert_eq!(got, model.free(nid, base, size), "{ctx}");
+                        let (got, want) = target.free(&mut bm, &mut model);
+                        assert_eq!(got, want, "{ctx}");
                     }
                     2 if !allocs.is_empty() => {
                         let k = rng.below(allocs.len() as u64) as usize;

@@ -28,7 +28,7 @@
 //!   and the partial pages at its edges are holes. A block with no whole page
 //!   has no bitmap and no pages;
 //! - one bit per whole page of the block, set = taken, clear = free
-//!   ([`crate::bitmap::Bitmap`]); a bitmap is `ceil(pages / 8)` bytes rounded
+//!   ([`crate::page_map`]); a bitmap is `ceil(pages / 8)` bytes rounded
 //!   up to `sizeof(long)`, in whole pages. Holes between blocks cost no bits
 //!   at all (unlike rootmem's one bitmap over the whole span);
 //! - each bitmap lives in managed memory (SPEC section 5): block by block in
@@ -82,102 +82,29 @@
 //!   here `add_memory` ranges are normalized first (SPEC section 2), so two
 //!   touching ranges of one node are one block with one bitmap.
 
-use crate::bitmap::Bitmap;
 use crate::bugs::{Bug, BugSet};
-use crate::range::{align_up, pfn_down, pfn_up};
+use crate::lifecycle::Lifecycle;
+use crate::page_map::{bitmap_pages, PageMap, MAX_BITMAP_PAGES};
+use crate::pages::Pages;
+use crate::ram::RamList;
+use crate::range::align_up;
+use crate::search::{self, Fit};
 use crate::{
-    AllocRequest, BootMem, Error, Granularity, MetadataHandoff, Nid, NodePolicy, Outcome, Pfn,
-    PhysAddr, Placement, Profile, Range, Registration, ReserveMode, MAX_NODES, PAGE_SHIFT,
-    PAGE_SIZE,
+    AllocRequest, BootMem, Error, Granularity, MetadataHandoff, Nid, Outcome, Pfn, PhysAddr,
+    Placement, Profile, Range, Registration, ReserveMode,
 };
-
-/// The most whole pages, summed over all blocks, that `setup` will build
-/// bitmaps for: 2^31 pages (8 TiB of RAM, 256 MiB of host bitmaps).
-///
-/// This is a limit of the host running the model, not of bootmem2: a map
-/// with more RAM than this makes `setup` return [`Error::NoMem`], decided
-/// before any bitmap is allocated, rather than exhaust the fuzzing host. It
-/// is 2048 times the largest span the fuzzer generates by default (4 GiB,
-/// SPEC section 2), and holes between blocks do not count.
-pub const MAX_TOTAL_PAGES: u64 = 1 << 31;
 
 /// The bootmem2 backend: the registered RAM ranges and, once set up, the
 /// blocks with their bitmaps.
 #[derive(Debug, Default)]
 pub struct Bootmem2 {
-    /// Registered RAM, sorted by start, normalized: adjacent ranges of one
-    /// node are merged, so two entries of one node never touch. Each entry
+    /// Registered RAM, sorted and normalized. Each range with a whole page
     /// becomes one block at `setup`.
-    ram: Vec<Ram>,
+    ram: RamList,
     /// Where the allocator is in its life.
-    state: State,
+    state: Lifecycle<Ready>,
     /// Planted historical bugs ([`crate::bugs`]); empty by default.
     bugs: BugSet,
-}
-
-/// One registered RAM range and its node.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Ram {
-    range: Range,
-    nid: Nid,
-}
-
-/// The life of a bootmem2 instance.
-#[derive(Debug, Default)]
-enum State {
-    /// Taking `add_memory` calls; nothing else works yet.
-    #[default]
-    Registering,
-    /// `setup` succeeded: every block with a whole page has its bitmap.
-    Ready(Ready),
-    /// `release_all` ran: every call is `Retired`.
-    Retired,
-}
-
-/// A half-open run of page frames `[lo, hi)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Pages {
-    lo: Pfn,
-    hi: Pfn,
-}
-
-impl Pages {
-    /// The whole pages inside `range`, or `None` when there is none.
-    fn whole_in(range: Range) -> Option<Pages> {
-        let lo = pfn_up(range.start())?;
-        let hi = pfn_down(range.end());
-        (lo < hi).then_some(Pages { lo, hi })
-    }
-
-    /// The pages of a page-aligned range (the result of rounding).
-    fn of_aligned(range: Range) -> Pages {
-        Pages {
-            lo: pfn_down(range.start()),
-            hi: pfn_down(range.end()),
-        }
-    }
-
-    /// Number of pages.
-    fn len(self) -> u64 {
-        self.hi.saturating_sub(self.lo)
-    }
-
-    /// True when the run holds no page.
-    fn is_empty(self) -> bool {
-        self.lo >= self.hi
-    }
-
-    /// True when the two runs share a page.
-    fn overlaps(self, other: Pages) -> bool {
-        self.lo < other.hi && other.lo < self.hi
-    }
-
-    /// The byte range of these pages. Every PFN bootmem2 handles is a whole
-    /// page inside a `Range`, hence below `2^64 / PAGE_SIZE`, so the shifts
-    /// are exact.
-    fn bytes(self) -> Range {
-        Range::new(self.lo << PAGE_SHIFT, self.hi << PAGE_SHIFT).unwrap_or(Range::EMPTY)
-    }
 }
 
 /// One block: a normalized RAM range with at least one whole page, its node
@@ -186,67 +113,17 @@ impl Pages {
 struct Block {
     /// The node owning the block.
     nid: Nid,
-    /// The block's whole pages; bit `i` of `map` is page `pages.lo + i`.
-    pages: Pages,
-    /// One bit per whole page of the block, set = taken.
-    map: Bitmap,
+    /// One bit per whole page of the block, set = taken; its window is the
+    /// block's whole pages.
+    map: PageMap,
     /// Where this block's own bitmap lives (in this block or another).
     bitmap_at: Pages,
 }
 
 impl Block {
-    /// The bit of page `pfn`, for a PFN inside the block or one past it;
-    /// PFNs below the block map to bit 0 (the bitmap clamps the top).
-    fn bit(&self, pfn: Pfn) -> u64 {
-        pfn.saturating_sub(self.pages.lo)
-    }
-
-    /// The page of bit `bit` (`bit < len`, so the sum stays inside the
-    /// block).
-    fn pfn(&self, bit: u64) -> Pfn {
-        self.pages.lo.saturating_add(bit)
-    }
-
-    /// The part of `pages` inside this block, as bits `(lo, hi)`; empty when
-    /// they do not meet.
-    fn piece(&self, pages: Pages) -> (u64, u64) {
-        let lo = self.bit(pages.lo.max(self.pages.lo));
-        let hi = self.bit(pages.hi.min(self.pages.hi));
-        (lo, hi.max(lo))
-    }
-
-    /// True when any page of `pages` inside this block is taken.
-    fn any_taken(&self, pages: Pages) -> bool {
-        let (lo, hi) = self.piece(pages);
-        self.map.any_set(lo, hi)
-    }
-
-    /// True when every page of `pages` inside this block is taken.
-    fn all_taken(&self, pages: Pages) -> bool {
-        let (lo, hi) = self.piece(pages);
-        self.map.all_set(lo, hi)
-    }
-
-    /// Marks the pages of `pages` inside this block taken.
-    fn mark(&mut self, pages: Pages) {
-        let (lo, hi) = self.piece(pages);
-        self.map.set_range(lo, hi);
-    }
-
-    /// Marks the pages of `pages` inside this block free.
-    fn unmark(&mut self, pages: Pages) {
-        let (lo, hi) = self.piece(pages);
-        self.map.clear_range(lo, hi);
-    }
-
-    /// The maximal runs of free pages of the block, ascending.
-    fn free_runs(&self) -> impl Iterator<Item = Pages> + '_ {
-        self.map
-            .clear_runs(0, self.map.len())
-            .map(|(lo, hi)| Pages {
-                lo: self.pfn(lo),
-                hi: self.pfn(hi),
-            })
+    /// The block's whole pages.
+    fn pages(&self) -> Pages {
+        self.map.window()
     }
 
     /// The `fit.pages` free pages of this block inside `[lo, hi)` with the
@@ -254,22 +131,8 @@ impl Block {
     /// taken pages a word at a time and steps by alignment (absolute PFNs,
     /// not block-relative indexes: the lesson of 481ebd0d76b).
     fn first_fit(&self, lo: Pfn, hi: Pfn, fit: Fit) -> Option<Pages> {
-        let lo = lo.max(self.pages.lo);
-        let hi = hi.min(self.pages.hi);
-        let mut pos = lo;
-        while pos < hi {
-            let free = self.pfn(self.map.find_next_clear(self.bit(pos), self.bit(hi))?);
-            let start = align_up(free, fit.step)?;
-            let end = start.checked_add(fit.pages)?;
-            if end > hi {
-                return None;
-            }
-            match self.map.find_next_set(self.bit(start), self.bit(end)) {
-                None => return Some(Pages { lo: start, hi: end }),
-                Some(taken) => pos = self.pfn(taken).checked_add(1)?,
-            }
-        }
-        None
+        self.map
+            .first_fit(lo, hi, fit.pages, |pfn| align_up(pfn, fit.step))
     }
 }
 
@@ -303,41 +166,8 @@ struct Stage {
     from: Pfn,
 }
 
-/// What an allocation needs from a bitmap, in pages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Fit {
-    /// Pages touched: `[a, page_up(a + size))` for a page-aligned `a`.
-    pages: u64,
-    /// Start alignment in PFNs: `max(align, PAGE_SIZE) / PAGE_SIZE`.
-    step: u64,
-    /// Exclusive bound on the end PFN that keeps `a + size <= limit`
-    /// (`u64::MAX` without a limit).
-    end_cap: Pfn,
-}
-
-impl Fit {
-    /// The page shape of a validated request, or `None` when its limit is
-    /// below its size, so that nothing can ever be feasible.
-    fn of(req: &AllocRequest) -> Option<Fit> {
-        let pages = req.size.div_ceil(PAGE_SIZE);
-        let step = req.align.max(PAGE_SIZE) >> PAGE_SHIFT;
-        let end_cap = if req.limit == 0 {
-            u64::MAX
-        } else {
-            // a + size <= limit  <=>  a / PAGE_SIZE <= (limit - size) / PAGE_SIZE
-            let last_start = req.limit.checked_sub(req.size)? >> PAGE_SHIFT;
-            last_start.saturating_add(pages)
-        };
-        Some(Fit {
-            pages,
-            step,
-            end_cap,
-        })
-    }
-}
-
-/// The stages of SPEC section 4 that apply to `req`, in order, mapped onto
-/// the mail's two calls:
+/// The stages of SPEC section 4 that apply to `req`
+/// ([`search::Stage::plan`]), in order, mapped onto the mail's two calls:
 ///
 /// | request | stages | native call |
 /// |---|---|---|
@@ -346,36 +176,18 @@ impl Fit {
 /// | no node | 2, 4 | `alloc_bootmem`: `[goal, limit)`, then anywhere |
 ///
 /// `Exact` without a node acts as `Prefer`. A zero goal drops the repeated
-/// stages 3 and 4. A goal past the last page start makes the goal stages
-/// empty (they are not skipped, they simply have no placement).
+/// stages 3 and 4. A stage starts at `PFN_UP(goal)`, never at page 0; a
+/// goal past the last page start makes the goal stages empty (they are not
+/// skipped, they simply have no placement).
 fn stages(req: &AllocRequest) -> Vec<Stage> {
-    let on = req.nid.map(Nodes::On);
-    let any = match (req.nid, req.policy) {
-        (Some(_), NodePolicy::Exact) => None,
-        _ => Some(Nodes::Any),
-    };
-    let mut starts = vec![pfn_up(req.goal)];
-    if req.goal != 0 {
-        starts.push(Some(0));
-    }
-    let mut out = Vec::with_capacity(4);
-    for from in starts.into_iter().flatten() {
-        let from = from.max(1); // a >= PAGE_SIZE: page 0 is never handed out
-        out.extend(
-            [on, any]
-                .into_iter()
-                .flatten()
-                .map(|nodes| Stage { nodes, from }),
-        );
-    }
-    out
-}
-
-/// Pages of a bitmap over `pages` pages: `ceil(pages / 8)` bytes rounded up
-/// to `sizeof(long)` (`bootmem_bootmap_pages`), then to whole pages.
-fn bitmap_pages(pages: u64) -> u64 {
-    let bytes = pages.div_ceil(u64::BITS.into()) * 8;
-    bytes.div_ceil(PAGE_SIZE)
+    search::Stage::plan(req)
+        .into_iter()
+        .filter_map(|stage| {
+            let nodes = stage.nid.map_or(Nodes::Any, Nodes::On);
+            let from = stage.first_pfn()?;
+            Some(Stage { nodes, from })
+        })
+        .collect()
 }
 
 /// A block before its bitmap exists: its node, its whole pages, and where
@@ -398,19 +210,16 @@ struct Plan {
 /// (not page 0) up, so a cursor per block is its free space, and the first
 /// block whose cursor leaves room holds the lowest fit.
 /// `NoMem` when there is no usable page, some bitmap fits nowhere, or the
-/// RAM exceeds [`MAX_TOTAL_PAGES`].
-fn plan_bitmaps(ram: &[Ram]) -> Outcome<Vec<Plan>> {
-    let blocks: Vec<(Nid, Pages)> = ram
-        .iter()
-        .filter_map(|r| Pages::whole_in(r.range).map(|p| (r.nid, p)))
-        .collect();
+/// RAM exceeds [`MAX_BITMAP_PAGES`].
+fn plan_bitmaps(ram: &RamList) -> Outcome<Vec<Plan>> {
+    let blocks: Vec<(Nid, Pages)> = ram.whole_pages().map(|(p, nid)| (nid, p)).collect();
     if blocks.is_empty() {
         return Err(Error::NoMem);
     }
     let total = blocks
         .iter()
         .fold(0u64, |sum, (_, p)| sum.saturating_add(p.len()));
-    if total > MAX_TOTAL_PAGES {
+    if total > MAX_BITMAP_PAGES {
         return Err(Error::NoMem);
     }
     let mut cursor: Vec<Pfn> = blocks.iter().map(|(_, p)| p.lo.max(1)).collect();
@@ -434,29 +243,18 @@ fn plan_bitmaps(ram: &[Ram]) -> Outcome<Vec<Plan>> {
     Ok(plans)
 }
 
-/// The set-up allocator, or `Unsupported` before `setup` and `Retired`
-/// after `release_all`.
-fn ready_mut(state: &mut State) -> Outcome<&mut Ready> {
-    match state {
-        State::Registering => Err(Error::Unsupported),
-        State::Ready(ready) => Ok(ready),
-        State::Retired => Err(Error::Retired),
-    }
-}
-
 impl Ready {
     /// Builds the blocks of the normalized `ram`: plans the bitmaps, then
     /// allocates each (all clear) and marks every bitmap's pages in the
     /// bitmap of the block holding them. Nothing is allocated when the plan
     /// fails.
-    fn build(ram: &[Ram], bugs: BugSet) -> Outcome<Ready> {
+    fn build(ram: &RamList, bugs: BugSet) -> Outcome<Ready> {
         let plans = plan_bitmaps(ram)?;
         let mut blocks = Vec::with_capacity(plans.len());
         for plan in &plans {
             blocks.push(Block {
                 nid: plan.nid,
-                pages: plan.pages,
-                map: Bitmap::try_new(plan.pages.len(), false).ok_or(Error::NoMem)?,
+                map: PageMap::try_new(plan.pages, false).ok_or(Error::NoMem)?,
                 bitmap_at: plan.bitmap_at,
             });
         }
@@ -464,26 +262,23 @@ impl Ready {
         meta.sort_by_key(|p| p.lo);
         let mut ready = Ready {
             blocks,
-            meta: Vec::with_capacity(meta.len()),
+            meta: Vec::new(),
             bugs,
         };
-        for pages in meta {
+        for &pages in &meta {
             if let Some(i) = ready.block_at(pages.lo) {
-                ready.blocks[i].mark(pages);
-            }
-            match ready.meta.last_mut() {
-                Some(last) if last.hi == pages.lo => last.hi = pages.hi,
-                _ => ready.meta.push(pages),
+                ready.blocks[i].map.mark_taken(pages);
             }
         }
+        ready.meta = Pages::joined(meta);
         Ok(ready)
     }
 
     /// The index of the block holding page `pfn`, if any.
     fn block_at(&self, pfn: Pfn) -> Option<usize> {
-        let after = self.blocks.partition_point(|b| b.pages.lo <= pfn);
+        let after = self.blocks.partition_point(|b| b.pages().lo <= pfn);
         let i = after.checked_sub(1)?;
-        (pfn < self.blocks.get(i)?.pages.hi).then_some(i)
+        (pfn < self.blocks.get(i)?.pages().hi).then_some(i)
     }
 
     /// The indexes of the blocks the non-empty run `pages` covers, when every
@@ -496,9 +291,9 @@ impl Ready {
         }
         let first = self.block_at(pages.lo)?;
         let mut last = first;
-        while self.blocks.get(last)?.pages.hi < pages.hi {
+        while self.blocks.get(last)?.pages().hi < pages.hi {
             let next = self.blocks.get(last + 1)?;
-            if next.pages.lo != self.blocks[last].pages.hi {
+            if next.pages().lo != self.blocks[last].pages().hi {
                 return None;
             }
             last += 1;
@@ -535,14 +330,7 @@ impl Ready {
     /// The maximal runs of free pages of all blocks, ascending, with the
     /// runs of touching blocks joined.
     fn free_runs(&self) -> Vec<Pages> {
-        let mut out: Vec<Pages> = Vec::new();
-        for run in self.blocks.iter().flat_map(Block::free_runs) {
-            match out.last_mut() {
-                Some(last) if last.hi == run.lo => last.hi = run.hi,
-                _ => out.push(run),
-            }
-        }
-        out
+        Pages::joined(self.blocks.iter().flat_map(|b| b.map.free_runs()))
     }
 }
 
@@ -574,24 +362,20 @@ impl Bootmem2 {
         size: u64,
         mode: ReserveMode,
     ) -> Outcome<()> {
-        let ready = ready_mut(&mut self.state)?;
-        if size == 0 {
+        let ready = self.state.ready_mut()?;
+        let Some(pages) = Pages::to_reserve(base, size)? else {
             return Ok(());
-        }
-        let rounded = Range::from_base_size(base, size)
-            .and_then(Range::round_outward)
-            .ok_or(Error::Invalid)?;
-        let pages = Pages::of_aligned(rounded);
+        };
         let covering = ready.covering(nid, pages)?;
         for i in covering.clone() {
-            if mode == ReserveMode::Exclusive && ready.blocks[i].any_taken(pages) {
+            if mode == ReserveMode::Exclusive && ready.blocks[i].map.any_taken(pages) {
                 let marked = covering.start..i;
                 if !ready.bugs.has(Bug::K1SkipRollback) {
-                    marked.for_each(|j| ready.blocks[j].unmark(pages));
+                    marked.for_each(|j| ready.blocks[j].map.mark_free(pages));
                 }
                 return Err(Error::Busy);
             }
-            ready.blocks[i].mark(pages);
+            ready.blocks[i].map.mark_taken(pages);
         }
         Ok(())
     }
@@ -600,47 +384,22 @@ impl Bootmem2 {
     /// the node rule and the bitmaps (all `Invalid`), then `DoubleFree` or
     /// clearing, in every block the range covers.
     fn free_pages(&mut self, nid: Option<Nid>, base: PhysAddr, size: u64) -> Outcome<()> {
-        let ready = ready_mut(&mut self.state)?;
-        if size == 0 {
+        let ready = self.state.ready_mut()?;
+        let Some(pages) = Pages::to_free(base, size)? else {
             return Ok(());
-        }
-        let rounded = Range::from_base_size(base, size)
-            .ok_or(Error::Invalid)?
-            .round_inward();
-        if rounded.is_empty() {
-            return Ok(());
-        }
-        let pages = Pages::of_aligned(rounded);
+        };
         let covering = ready.covering(nid, pages)?;
         if ready.meta.iter().any(|m| m.overlaps(pages)) {
             return Err(Error::Invalid);
         }
-        if !covering.clone().all(|i| ready.blocks[i].all_taken(pages)) {
+        if !covering
+            .clone()
+            .all(|i| ready.blocks[i].map.all_taken(pages))
+        {
             return Err(Error::DoubleFree);
         }
-        covering.for_each(|i| ready.blocks[i].unmark(pages));
+        covering.for_each(|i| ready.blocks[i].map.mark_free(pages));
         Ok(())
-    }
-
-    /// Inserts a checked range, merging it with the ranges of the same node
-    /// that end where it starts or start where it ends.
-    fn insert_normalized(&mut self, range: Range, nid: Nid) {
-        let mut merged = range;
-        self.ram.retain(|r| {
-            let touches = r.range.end() == range.start() || r.range.start() == range.end();
-            if r.nid == nid && touches {
-                let start = merged.start().min(r.range.start());
-                let end = merged.end().max(r.range.end());
-                merged = Range::new(start, end).unwrap_or(merged);
-                false
-            } else {
-                true
-            }
-        });
-        let at = self
-            .ram
-            .partition_point(|r| r.range.start() < merged.start());
-        self.ram.insert(at, Ram { range: merged, nid });
     }
 }
 
@@ -660,22 +419,12 @@ impl BootMem for Bootmem2 {
         }
     }
 
-    /// Registers RAM before `setup` (`Unsupported` after it, `Retired` after
-    /// `release_all`). `Invalid` for an empty range, `nid >= MAX_NODES`, or
-    /// any byte overlap with registered RAM. Adjacent ranges of the same
-    /// node merge into one, which becomes one block.
+    /// Registers RAM (`RamList::add`) before `setup` only: each
+    /// normalized range becomes one block with its own bitmap
+    /// (`Lifecycle::check_registering`).
     fn add_memory(&mut self, range: Range, nid: Nid) -> Outcome<()> {
-        match self.state {
-            State::Registering => {}
-            State::Ready(_) => return Err(Error::Unsupported),
-            State::Retired => return Err(Error::Retired),
-        }
-        if range.is_empty() || nid >= MAX_NODES || self.ram.iter().any(|r| r.range.overlaps(range))
-        {
-            return Err(Error::Invalid);
-        }
-        self.insert_normalized(range, nid);
-        Ok(())
+        self.state.check_registering()?;
+        self.ram.add(range, nid)
     }
 
     /// Makes one block per registered range with a whole page, gives each
@@ -684,13 +433,7 @@ impl BootMem for Bootmem2 {
     /// nowhere; a failed setup changes nothing, so more RAM may be added and
     /// setup retried. `Unsupported` when already set up.
     fn setup(&mut self) -> Outcome<()> {
-        match self.state {
-            State::Registering => {}
-            State::Ready(_) => return Err(Error::Unsupported),
-            State::Retired => return Err(Error::Retired),
-        }
-        self.state = State::Ready(Ready::build(&self.ram, self.bugs)?);
-        Ok(())
+        self.state.set_up(|| Ready::build(&self.ram, self.bugs))
     }
 
     fn reserve(&mut self, base: PhysAddr, size: u64, mode: ReserveMode) -> Outcome<()> {
@@ -719,18 +462,15 @@ impl BootMem for Bootmem2 {
     /// first stage that has one ([`stages`], SPEC section 4); its pages are
     /// marked taken in that block's bitmap.
     fn alloc(&mut self, req: &AllocRequest) -> Outcome<PhysAddr> {
-        let ready = ready_mut(&mut self.state)?;
-        req.validate()?;
-        let Some(fit) = Fit::of(req) else {
-            return Err(req.failure());
-        };
+        let ready = self.state.ready_mut()?;
+        let fit = Fit::of(req)?;
         let found = stages(req)
             .into_iter()
             .find_map(|stage| ready.first_fit_in_stage(stage, fit));
         let Some((block, pages)) = found else {
             return Err(req.failure());
         };
-        ready.blocks[block].mark(pages);
+        ready.blocks[block].map.mark_taken(pages);
         Ok(pages.bytes().start())
     }
 
@@ -738,34 +478,24 @@ impl BootMem for Bootmem2 {
     /// every block's bitmap pages, and returns the number of pages handed
     /// over (free pages plus bitmap pages, as `free_all_bootmem` counts).
     fn release_all(&mut self, sink: &mut dyn FnMut(Range)) -> Outcome<u64> {
-        ready_mut(&mut self.state)?;
-        let State::Ready(ready) = std::mem::replace(&mut self.state, State::Retired) else {
-            return Err(Error::Unsupported);
-        };
-        let mut count = 0;
-        for run in ready.blocks.iter().flat_map(Block::free_runs) {
-            sink(run.bytes());
-            count += run.len();
-        }
-        for block in &ready.blocks {
-            sink(block.bitmap_at.bytes());
-            count += block.bitmap_at.len();
-        }
-        Ok(count)
+        let ready = self.state.retire()?;
+        let free = ready.blocks.iter().flat_map(|b| b.map.free_runs());
+        let bitmaps = ready.blocks.iter().map(|b| b.bitmap_at);
+        Ok(Pages::hand_over(free.chain(bitmaps), sink))
     }
 
     fn metadata(&self) -> Vec<Range> {
-        match &self.state {
-            State::Ready(ready) => ready.meta.iter().map(|m| m.bytes()).collect(),
-            State::Registering | State::Retired => Vec::new(),
-        }
+        self.state
+            .ready()
+            .map(|ready| ready.meta.iter().map(|m| m.bytes()).collect())
+            .unwrap_or_default()
     }
 
     fn free_map(&self) -> Vec<Range> {
-        match &self.state {
-            State::Ready(ready) => ready.free_runs().into_iter().map(Pages::bytes).collect(),
-            State::Registering | State::Retired => Vec::new(),
-        }
+        self.state
+            .ready()
+            .map(|ready| ready.free_runs().into_iter().map(Pages::bytes).collect())
+            .unwrap_or_default()
     }
 }
 
@@ -785,15 +515,13 @@ mod tests {
     //! allocation must still refuse such a run.
 
     use super::*;
-    use crate::{NodePolicy, OnFail};
-
-    const P: u64 = PAGE_SIZE;
-    const MIB: u64 = 1 << 20;
-    const GIB: u64 = 1 << 30;
-
-    fn r(start: u64, end: u64) -> Range {
-        Range::new(start, end).expect("test range")
-    }
+    use crate::ram::Ram;
+    use crate::range::pfn_up;
+    use crate::testing::contract;
+    use crate::testing::model::{self, PageModel, N};
+    use crate::testing::random::{MapShape, Rng};
+    use crate::testing::{boot, on, r, release, req, try_boot, GIB, MIB, P};
+    use crate::{NodePolicy, OnFail, MAX_NODES, PAGE_SHIFT};
 
     /// A bootmem2 with `map` registered (start, end, nid) and set up.
     fn booted(map: &[(u64, u64, Nid)]) -> Bootmem2 {
@@ -802,12 +530,17 @@ mod tests {
 
     /// As [`booted`], with `bugs` planted.
     fn booted_with(map: &[(u64, u64, Nid)], bugs: BugSet) -> Bootmem2 {
-        let mut bm = Bootmem2::with_bugs(bugs);
-        for &(start, end, nid) in map {
-            assert_eq!(bm.add_memory(r(start, end), nid), Ok(()));
-        }
-        assert_eq!(bm.setup(), Ok(()));
-        bm
+        boot(Bootmem2::with_bugs(bugs), map)
+    }
+
+    /// Where each block's bitmap lives, in block order, as `(lo, hi)` PFNs.
+    fn bitmap_homes(bm: &Bootmem2) -> Vec<(Pfn, Pfn)> {
+        let ready = bm.state.ready().expect("set up");
+        ready
+            .blocks
+            .iter()
+            .map(|b| (b.bitmap_at.lo, b.bitmap_at.hi))
+            .collect()
     }
 
     /// The mail's interleaved map: node 0 = [0,2G) + [4G,6G), node 1 =
@@ -828,25 +561,6 @@ mod tests {
         (24 * P, 32 * P, 1),
     ];
 
-    /// A request for `size` bytes with the given alignment and no goal, limit
-    /// or node, that returns `NoMem` on failure.
-    fn req(size: u64, align: u64) -> AllocRequest {
-        AllocRequest::new(size, align)
-    }
-
-    /// The same request, on node `nid` with `policy`.
-    fn on(nid: Nid, policy: NodePolicy, mut base: AllocRequest) -> AllocRequest {
-        base.nid = Some(nid);
-        base.policy = policy;
-        base
-    }
-
-    fn release(bm: &mut Bootmem2) -> (Outcome<u64>, Vec<Range>) {
-        let mut got = Vec::new();
-        let count = bm.release_all(&mut |range| got.push(range));
-        (count, got)
-    }
-
     // ---- setup ---------------------------------------------------------
 
     /// ```text
@@ -866,11 +580,7 @@ mod tests {
             bm.free_map(),
             vec![r(0, P), r(3 * P, MIB), r(2 * MIB, 3 * MIB)]
         );
-        let State::Ready(ready) = &bm.state else {
-            panic!("not set up");
-        };
-        let homes: Vec<Pages> = ready.blocks.iter().map(|b| b.bitmap_at).collect();
-        assert_eq!(homes, vec![Pages { lo: 1, hi: 2 }, Pages { lo: 2, hi: 3 }]);
+        assert_eq!(bitmap_homes(&bm), [(1, 2), (2, 3)]);
     }
 
     /// ```text
@@ -893,18 +603,7 @@ mod tests {
         ]);
         assert_eq!(bm.metadata(), vec![r(5 * P, 6 * P), r(9 * P, 11 * P)]);
         assert_eq!(bm.free_map(), vec![r(0, P), r(11 * P, 16 * P)]);
-        let State::Ready(ready) = &bm.state else {
-            panic!("not set up");
-        };
-        let homes: Vec<Pages> = ready.blocks.iter().map(|b| b.bitmap_at).collect();
-        assert_eq!(
-            homes,
-            vec![
-                Pages { lo: 5, hi: 6 },
-                Pages { lo: 9, hi: 10 },
-                Pages { lo: 10, hi: 11 }
-            ]
-        );
+        assert_eq!(bitmap_homes(&bm), [(5, 6), (9, 10), (10, 11)]);
     }
 
     /// ```text
@@ -934,18 +633,7 @@ mod tests {
             bm.free_map(),
             vec![r(0, P), r(18 * P, (16 + big) * P), r(x, x + 16 * P)]
         );
-        let State::Ready(ready) = &bm.state else {
-            panic!("not set up");
-        };
-        let homes: Vec<Pages> = ready.blocks.iter().map(|b| b.bitmap_at).collect();
-        assert_eq!(
-            homes,
-            vec![
-                Pages { lo: 1, hi: 2 },
-                Pages { lo: 16, hi: 18 },
-                Pages { lo: 2, hi: 3 }
-            ]
-        );
+        assert_eq!(bitmap_homes(&bm), [(1, 2), (16, 18), (2, 3)]);
     }
 
     /// ```text
@@ -998,7 +686,7 @@ mod tests {
         );
     }
 
-    /// Expect NoMem for more RAM than [`MAX_TOTAL_PAGES`], even though the
+    /// Expect NoMem for more RAM than [`MAX_BITMAP_PAGES`], even though the
     /// one huge block could hold its bitmap: a host limit, decided before
     /// any bitmap is allocated.
     #[test]
@@ -1007,7 +695,7 @@ mod tests {
         assert_eq!(bm.add_memory(r(0, 1 << 62), 0), Ok(()));
         assert_eq!(bm.setup(), Err(Error::NoMem));
         let mut two = Bootmem2::new();
-        let half = MAX_TOTAL_PAGES / 2 * P;
+        let half = MAX_BITMAP_PAGES / 2 * P;
         assert_eq!(two.add_memory(r(0, half), 0), Ok(()));
         assert_eq!(two.add_memory(r(1 << 62, (1 << 62) + half + P), 1), Ok(()));
         assert_eq!(two.setup(), Err(Error::NoMem), "the sum counts");
@@ -1015,10 +703,7 @@ mod tests {
 
     #[test]
     fn setup_twice_is_unsupported_and_so_is_add_memory_after_it() {
-        let mut bm = booted(&[(0, MIB, 0)]);
-        assert_eq!(bm.setup(), Err(Error::Unsupported));
-        assert_eq!(bm.add_memory(r(MIB, 2 * MIB), 0), Err(Error::Unsupported));
-        assert_eq!(bm.metadata(), vec![r(P, 2 * P)]);
+        contract::setup_twice_is_unsupported_and_so_is_add_memory_after_it(booted);
     }
 
     // ---- the mail's map ------------------------------------------------
@@ -1224,8 +909,8 @@ mod tests {
     fn adjacent_ranges_of_one_node_are_one_block() {
         let bm = booted(&[(0x2800, 0x5000, 0), (0, 0x2800, 0)]);
         assert_eq!(
-            bm.ram,
-            vec![Ram {
+            bm.ram.ranges(),
+            [Ram {
                 range: r(0, 0x5000),
                 nid: 0
             }]
@@ -1255,19 +940,7 @@ mod tests {
 
     #[test]
     fn every_call_but_registration_before_setup_is_unsupported() {
-        let mut bm = Bootmem2::new();
-        assert_eq!(bm.add_memory(r(0, MIB), 0), Ok(()));
-        let unsupported = Err(Error::Unsupported);
-        assert_eq!(bm.reserve(0, 0, ReserveMode::Default), unsupported);
-        assert_eq!(
-            bm.reserve_node(0, P, P, ReserveMode::Exclusive),
-            unsupported
-        );
-        assert_eq!(bm.free(0, 0), unsupported);
-        assert_eq!(bm.free_node(0, P, P), unsupported);
-        assert_eq!(bm.alloc(&req(0, 3)), Err(Error::Unsupported));
-        assert_eq!(release(&mut bm), (Err(Error::Unsupported), vec![]));
-        assert!(bm.metadata().is_empty() && bm.free_map().is_empty());
+        let bm = contract::every_call_but_registration_before_setup_is_unsupported(Bootmem2::new());
         assert_eq!(bm.profile().registration, Registration::BeforeSetup);
         assert!(!bm.profile().crosses_nodes);
         assert_eq!(bm.name(), "bootmem2");
@@ -1301,31 +974,14 @@ mod tests {
 
     #[test]
     fn every_call_after_release_all_is_retired() {
-        let mut bm = booted(&[(0, MIB, 0)]);
-        assert!(release(&mut bm).0.is_ok());
-        let retired = Err(Error::Retired);
-        assert_eq!(bm.add_memory(r(MIB, 2 * MIB), 0), retired);
-        assert_eq!(bm.setup(), retired);
-        assert_eq!(bm.reserve(P, P, ReserveMode::Default), retired);
-        assert_eq!(bm.reserve_node(0, P, 0, ReserveMode::Default), retired);
-        assert_eq!(bm.free(P, 0), retired);
-        assert_eq!(bm.free_node(0, P, P), retired);
-        assert_eq!(bm.alloc(&req(P, P)), Err(Error::Retired));
-        assert_eq!(release(&mut bm), (Err(Error::Retired), vec![]));
-        assert!(bm.metadata().is_empty() && bm.free_map().is_empty());
+        contract::every_call_after_release_all_is_retired(booted);
     }
 
     // ---- reserve -------------------------------------------------------
 
     #[test]
     fn reserve_of_size_zero_is_ok_anywhere_and_changes_nothing() {
-        let mut bm = booted(&[(0, MIB, 0)]);
-        assert_eq!(bm.reserve(u64::MAX, 0, ReserveMode::Exclusive), Ok(()));
-        assert_eq!(
-            bm.reserve_node(99, 5 * MIB, 0, ReserveMode::Default),
-            Ok(())
-        );
-        assert_eq!(bm.free_map(), vec![r(0, P), r(2 * P, MIB)]);
+        contract::reserve_of_size_zero_is_ok_anywhere_and_changes_nothing(booted);
     }
 
     #[test]
@@ -1338,16 +994,9 @@ mod tests {
         assert_eq!(bm.reserve_node(0, P, u64::MAX, mode), Err(Error::Invalid));
     }
 
-    /// ```text
-    ///   |.|B|r|r|.....|    reserve(0x2800, 0x1000)
-    ///         [ ]  the request straddles pages 2 and 3
-    /// ```
-    /// Expect both pages taken: reserve rounds outward.
     #[test]
     fn reserve_rounds_outward_to_whole_pages() {
-        let mut bm = booted(&[(0, 16 * P, 0)]);
-        assert_eq!(bm.reserve(0x2800, 0x1000, ReserveMode::Default), Ok(()));
-        assert_eq!(bm.free_map(), vec![r(0, P), r(4 * P, 16 * P)]);
+        contract::reserve_rounds_outward_to_whole_pages(booted);
     }
 
     /// ```text
@@ -1399,11 +1048,7 @@ mod tests {
 
     #[test]
     fn free_of_size_zero_is_ok_and_overflow_is_invalid() {
-        let mut bm = booted(&[(0, MIB, 0)]);
-        assert_eq!(bm.free(u64::MAX, 0), Ok(()));
-        assert_eq!(bm.free_node(7, u64::MAX, 0), Ok(()));
-        assert_eq!(bm.free(u64::MAX - 10, 20), Err(Error::Invalid));
-        assert_eq!(bm.free_node(0, 2, u64::MAX), Err(Error::Invalid));
+        contract::free_of_size_zero_is_ok_and_overflow_is_invalid(booted);
     }
 
     /// ```text
@@ -1427,21 +1072,9 @@ mod tests {
         );
     }
 
-    /// ```text
-    ///   |.|B|r|.|r|....|
-    ///       [     ]      free of pages 2..5, page 3 already free
-    /// ```
-    /// Expect DoubleFree and no change.
     #[test]
     fn free_of_partly_free_memory_is_a_double_free_and_changes_nothing() {
-        let mut bm = booted(&[(0, 16 * P, 0)]);
-        assert_eq!(bm.reserve(2 * P, P, ReserveMode::Default), Ok(()));
-        assert_eq!(bm.reserve(4 * P, P, ReserveMode::Default), Ok(()));
-        let before = bm.free_map();
-        assert_eq!(bm.free(2 * P, 3 * P), Err(Error::DoubleFree));
-        assert_eq!(bm.free_node(0, 2 * P, 3 * P), Err(Error::DoubleFree));
-        assert_eq!(bm.free(8 * P, P), Err(Error::DoubleFree));
-        assert_eq!(bm.free_map(), before);
+        contract::free_of_partly_free_memory_is_a_double_free_and_changes_nothing(booted);
     }
 
     /// ```text
@@ -1496,24 +1129,12 @@ mod tests {
 
     #[test]
     fn alloc_refuses_size_zero_and_alignments_that_are_not_powers_of_two() {
-        let mut bm = booted(&[(0, MIB, 0)]);
-        assert_eq!(bm.alloc(&req(0, P)), Err(Error::Invalid));
-        assert_eq!(bm.alloc(&req(P, 0)), Err(Error::Invalid));
-        assert_eq!(bm.alloc(&req(P, 3 * P)), Err(Error::Invalid));
-        assert_eq!(bm.alloc(&req(P, 1)), Ok(2 * P));
+        contract::alloc_refuses_size_zero_and_alignments_that_are_not_powers_of_two(booted);
     }
 
-    /// ```text
-    ///   |.|B|a|aa|aa|......|
-    /// ```
-    /// Expect first fit from page 2 up, whole pages per allocation.
     #[test]
     fn alloc_takes_the_lowest_free_pages_above_page_zero() {
-        let mut bm = booted(&[(0, 16 * P, 0)]);
-        assert_eq!(bm.alloc(&req(1, 1)), Ok(2 * P));
-        assert_eq!(bm.alloc(&req(P + 1, 64)), Ok(3 * P));
-        assert_eq!(bm.alloc(&req(2 * P, P)), Ok(5 * P));
-        assert_eq!(bm.free_map(), vec![r(0, P), r(7 * P, 16 * P)]);
+        contract::alloc_takes_the_lowest_free_pages_above_page_zero(booted);
     }
 
     /// ```text
@@ -1564,23 +1185,9 @@ mod tests {
         assert_eq!(bm.free_map(), vec![r(0, P), r(9 * P, 16 * P)]);
     }
 
-    /// ```text
-    ///   |.|B|....|a|.....|
-    ///            ^ goal 0xa001: the first page start at or above it is 11
-    /// ```
-    /// Expect the lowest start >= goal, and below it only when nothing fits
-    /// above (stage 4 after stage 2).
     #[test]
     fn alloc_respects_the_goal_then_falls_back_below_it() {
-        let mut bm = booted(&[(0, 16 * P, 0)]);
-        let mut at_goal = req(P, P);
-        at_goal.goal = 10 * P + 1;
-        assert_eq!(bm.alloc(&at_goal), Ok(11 * P));
-        at_goal.size = 5 * P;
-        assert_eq!(bm.alloc(&at_goal), Ok(2 * P));
-        at_goal.goal = u64::MAX;
-        at_goal.size = P;
-        assert_eq!(bm.alloc(&at_goal), Ok(7 * P));
+        contract::alloc_respects_the_goal_then_falls_back_below_it(booted);
     }
 
     /// ```text
@@ -1700,12 +1307,9 @@ mod tests {
         );
     }
 
-    /// Expect the only 2^63-aligned page of RAM to be found.
     #[test]
     fn alloc_with_the_largest_alignment() {
-        let mut bm = booted(&[((1 << 63) - 8 * P, (1 << 63) + 8 * P, 0)]);
-        assert_eq!(bm.alloc(&req(2 * P, 1 << 63)), Ok(1 << 63));
-        assert_eq!(bm.alloc(&req(1, 1 << 63)), Err(Error::NoMem));
+        contract::alloc_with_the_largest_alignment(booted);
     }
 
     /// Expect an Exact request without a node to act as Prefer: there is
@@ -1763,20 +1367,9 @@ mod tests {
         pages: Vec<Pg>,
     }
 
-    const N: u64 = 48;
-
     impl Model {
         fn new(ram: &[(Range, Nid)], meta: &[Range]) -> Model {
-            let mut norm: Vec<(Range, Nid)> = Vec::new();
-            for &(range, nid) in ram {
-                match norm.last_mut() {
-                    Some((last, n)) if *n == nid && last.end() == range.start() => {
-                        *last = r(last.start(), range.end());
-                    }
-                    _ => norm.push((range, nid)),
-                }
-            }
-            let blocks: Vec<(u64, u64, Nid)> = norm
+            let blocks: Vec<(u64, u64, Nid)> = model::normalized(ram)
                 .iter()
                 .map(|&(range, nid)| (range.start().div_ceil(P), range.end() / P, nid))
                 .filter(|&(lo, hi, _)| lo < hi)
@@ -1822,48 +1415,6 @@ mod tests {
             }
         }
 
-        fn reserve(&mut self, nid: Option<Nid>, base: u64, size: u64, excl: bool) -> Outcome<()> {
-            if size == 0 {
-                return Ok(());
-            }
-            let end = base.checked_add(size).ok_or(Error::Invalid)?;
-            let lo = base / P;
-            let hi = end.checked_add(P - 1).ok_or(Error::Invalid)? / P;
-            if !self.usable(lo, hi) || (nid.is_some() && !self.in_block(nid, lo, hi)) {
-                return Err(Error::Invalid);
-            }
-            if excl && (lo..hi).any(|p| self.state(p) != Pg::Free) {
-                return Err(Error::Busy);
-            }
-            self.mark(lo, hi, Pg::Free, Pg::Taken);
-            Ok(())
-        }
-
-        fn free(&mut self, nid: Option<Nid>, base: u64, size: u64) -> Outcome<()> {
-            if size == 0 {
-                return Ok(());
-            }
-            let end = base.checked_add(size).ok_or(Error::Invalid)?;
-            let Some(lo) = base.checked_add(P - 1).map(|b| b / P) else {
-                return Ok(());
-            };
-            let hi = end / P;
-            if lo >= hi {
-                return Ok(());
-            }
-            if !self.usable(lo, hi) || (nid.is_some() && !self.in_block(nid, lo, hi)) {
-                return Err(Error::Invalid);
-            }
-            if (lo..hi).any(|p| self.state(p) == Pg::Bitmap) {
-                return Err(Error::Invalid);
-            }
-            if (lo..hi).any(|p| self.state(p) == Pg::Free) {
-                return Err(Error::DoubleFree);
-            }
-            self.mark(lo, hi, Pg::Taken, Pg::Free);
-            Ok(())
-        }
-
         fn feasible(&self, q: &AllocRequest, a: u64, on_node: bool, goal: bool) -> bool {
             let Some(end) = a.checked_add(q.size) else {
                 return false;
@@ -1882,14 +1433,7 @@ mod tests {
 
         fn alloc(&mut self, q: &AllocRequest) -> Outcome<u64> {
             q.validate()?;
-            let plan = [(true, true), (false, true), (true, false), (false, false)];
-            for (on_node, goal) in plan {
-                if (on_node && q.nid.is_none())
-                    || (!on_node && q.policy == NodePolicy::Exact && q.nid.is_some())
-                    || (!goal && q.goal == 0)
-                {
-                    continue;
-                }
+            for (on_node, goal) in model::stages(q) {
                 if let Some(a) = (1..N)
                     .map(|p| p * P)
                     .find(|&a| self.feasible(q, a, on_node, goal))
@@ -1903,14 +1447,7 @@ mod tests {
         }
 
         fn free_map(&self) -> Vec<Range> {
-            let mut out: Vec<Range> = Vec::new();
-            for p in (0..N).filter(|&p| self.pages[p as usize] == Pg::Free) {
-                match out.last_mut() {
-                    Some(last) if last.end() == p * P => *last = r(last.start(), (p + 1) * P),
-                    _ => out.push(r(p * P, (p + 1) * P)),
-                }
-            }
-            out
+            model::free_runs(|p| self.pages[p as usize] == Pg::Free)
         }
 
         fn count(&self, state: Pg) -> u64 {
@@ -1918,83 +1455,46 @@ mod tests {
         }
     }
 
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-
-        /// An address near a page boundary of the model's space, or wild.
-        fn addr(&mut self) -> u64 {
-            match self.below(8) {
-                0 => u64::MAX - self.below(3 * P),
-                1 => self.next(),
-                _ => (self.below(N + 2) * P)
-                    .wrapping_add(self.below(3))
-                    .wrapping_sub(1),
+    impl PageModel for Model {
+        fn reserve(&mut self, nid: Option<Nid>, base: u64, size: u64, excl: bool) -> Outcome<()> {
+            let Some((lo, hi)) = model::touched(base, size)? else {
+                return Ok(());
+            };
+            if !self.usable(lo, hi) || (nid.is_some() && !self.in_block(nid, lo, hi)) {
+                return Err(Error::Invalid);
             }
+            if excl && (lo..hi).any(|p| self.state(p) != Pg::Free) {
+                return Err(Error::Busy);
+            }
+            self.mark(lo, hi, Pg::Free, Pg::Taken);
+            Ok(())
         }
 
-        fn size(&mut self) -> u64 {
-            match self.below(8) {
-                0 => 0,
-                1 => u64::MAX - self.below(3),
-                2 => self.below(3 * P),
-                _ => self.below(10) * P + self.below(3),
+        fn free(&mut self, nid: Option<Nid>, base: u64, size: u64) -> Outcome<()> {
+            let Some((lo, hi)) = model::whole(base, size)? else {
+                return Ok(());
+            };
+            if !self.usable(lo, hi) || (nid.is_some() && !self.in_block(nid, lo, hi)) {
+                return Err(Error::Invalid);
             }
+            if (lo..hi).any(|p| self.state(p) == Pg::Bitmap) {
+                return Err(Error::Invalid);
+            }
+            if (lo..hi).any(|p| self.state(p) == Pg::Free) {
+                return Err(Error::DoubleFree);
+            }
+            self.mark(lo, hi, Pg::Taken, Pg::Free);
+            Ok(())
         }
     }
 
-    /// A random small map: up to six ranges in order, often touching, edges
-    /// often off page boundaries, nodes 0..3, sometimes a one-page range at
-    /// page 0 (whose bitmap must go elsewhere).
-    fn random_map(rng: &mut Rng) -> Vec<(Range, Nid)> {
-        let mut map = Vec::new();
-        let mut at = rng.below(3) * P + rng.below(2) * 0x800;
-        for _ in 0..1 + rng.below(6) {
-            let len = (1 + rng.below(12)) * P + rng.below(2) * 0x800;
-            let len = if at == 0 && rng.below(4) == 0 { P } else { len };
-            let end = at + len;
-            if end > N * P {
-                break;
-            }
-            map.push((r(at, end), rng.below(3) as Nid));
-            at = end + rng.below(3) * P * rng.below(2);
-        }
-        map
-    }
-
-    fn random_request(rng: &mut Rng) -> AllocRequest {
-        let mut q = req(
-            rng.size(),
-            [0, 1, 3, 64, P, 2 * P, 4 * P, 1 << 63][rng.below(8) as usize],
-        );
-        if rng.below(8) == 0 {
-            q.size = 1 + rng.below(20) * P / 3;
-        }
-        q.goal = [0, 0, rng.addr(), rng.below(N) * P][rng.below(4) as usize];
-        q.limit = [0, 0, rng.addr(), rng.below(N) * P + rng.below(2)][rng.below(4) as usize];
-        q.nid = [None, Some(0), Some(1), Some(2), Some(70)][rng.below(5) as usize];
-        q.policy = if rng.below(3) == 0 {
-            NodePolicy::Exact
-        } else {
-            NodePolicy::Prefer
-        };
-        q.on_fail = if rng.below(2) == 0 {
-            OnFail::Null
-        } else {
-            OnFail::Panic
-        };
-        q
-    }
+    /// Random small maps: up to six ranges of up to twelve pages, sometimes
+    /// a one-page range at page 0 (whose bitmap must go elsewhere).
+    const SHAPE: MapShape = MapShape {
+        ranges: 6,
+        pages: 12,
+        one_page_at_zero: true,
+    };
 
     /// Expect every outcome and every free map to match the page-at-a-time
     /// model over thousands of random small scenarios, and release_all to
@@ -2003,45 +1503,25 @@ mod tests {
     fn random_scenarios_match_a_page_at_a_time_model() {
         let mut rng = Rng(0x2545_f491_4f6c_dd1d);
         for scenario in 0..5000 {
-            let map = random_map(&mut rng);
-            let mut bm = Bootmem2::new();
-            for &(range, nid) in &map {
-                assert_eq!(bm.add_memory(range, nid), Ok(()));
-            }
-            if bm.setup().is_err() {
+            let map = rng.map(SHAPE);
+            let Some(mut bm) = try_boot(Bootmem2::new(), &map) else {
                 continue;
-            }
+            };
             let mut model = Model::new(&map, &bm.metadata());
             assert_eq!(bm.free_map(), model.free_map(), "scenario {scenario} setup");
             for op in 0..40 {
-                let nid = [None, Some(0), Some(1), Some(2)][rng.below(4) as usize];
-                let (base, size) = (rng.addr(), rng.size());
+                let target = rng.target(10);
                 let (got, want) = match rng.below(3) {
                     0 => {
-                        let excl = rng.below(2) == 0;
-                        let mode = if excl {
-                            ReserveMode::Exclusive
-                        } else {
-                            ReserveMode::Default
-                        };
-                        let got = match nid {
-                            None => bm.reserve(base, size, mode),
-                            Some(n) => bm.reserve_node(n, base, size, mode),
-                        };
-                        (
-                            got.map(|()| 0),
-                            model.reserve(nid, base, size, excl).map(|()| 0),
-                        )
+                        let (got, want) = target.reserve(&mut rng, &mut bm, &mut model);
+                        (got.map(|()| 0), want.map(|()| 0))
                     }
                     1 => {
-                        let got = match nid {
-                            None => bm.free(base, size),
-                            Some(n) => bm.free_node(n, base, size),
-                        };
-                        (got.map(|()| 0), model.free(nid, base, size).map(|()| 0))
+                        let (got, want) = target.free(&mut bm, &mut model);
+                        (got.map(|()| 0), want.map(|()| 0))
                     }
                     _ => {
-                        let q = random_request(&mut rng);
+                        let q = rng.request(10);
                         (bm.alloc(&q), model.alloc(&q))
                     }
                 };

@@ -14,10 +14,17 @@ pub mod bootmem;
 pub mod bootmem2;
 pub mod bugs;
 pub mod early_res;
+mod lifecycle;
 pub mod memblock;
 pub mod nobootmem;
+pub mod page_map;
+mod pages;
+mod ram;
 pub mod range;
 pub mod rootmem;
+mod search;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod treemem;
 
 pub use bootmem::ClassicBootmem;

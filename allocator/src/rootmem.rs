@@ -12,7 +12,7 @@
 //! bootmem's bitmap conventions (reference section 1.1):
 //!
 //! - one bit per page from the lowest usable page to one past the highest,
-//!   set = taken, clear = free ([`crate::bitmap::Bitmap`]);
+//!   set = taken, clear = free ([`crate::page_map`]);
 //! - the bitmap is `ceil(pages / 8)` bytes rounded up to `sizeof(long)`, and
 //!   lives in the lowest run of contiguous usable pages (not page 0) that can
 //!   hold it; its pages are set in the bitmap itself, reported by
@@ -22,109 +22,36 @@
 //! - allocation is a lowest-first first fit over the bitmap, stage by stage
 //!   (SPEC section 4).
 
-use crate::bitmap::Bitmap;
 use crate::bugs::{Bug, BugSet};
-use crate::range::{align_up, pfn_down, pfn_up};
+use crate::lifecycle::Lifecycle;
+use crate::page_map::{bitmap_pages, PageMap, MAX_BITMAP_PAGES};
+use crate::pages::Pages;
+use crate::ram::RamList;
+use crate::range::align_up;
+use crate::search::{self, Fit};
 use crate::{
-    AllocRequest, BootMem, Error, Granularity, MetadataHandoff, Nid, NodePolicy, Outcome, Pfn,
-    PhysAddr, Placement, Profile, Range, Registration, ReserveMode, MAX_NODES, PAGE_SHIFT,
-    PAGE_SIZE,
+    AllocRequest, BootMem, Error, Granularity, MetadataHandoff, Nid, Outcome, Pfn, PhysAddr,
+    Placement, Profile, Range, Registration, ReserveMode,
 };
-
-/// The longest PFN span, in pages, that `setup` will build a bitmap for:
-/// 2^31 pages (8 TiB of address space, a 256 MiB host bitmap).
-///
-/// This is a limit of the host running the model, not of rootmem: a span
-/// whose bitmap would fit in a run of RAM but is longer than this makes
-/// `setup` return [`Error::NoMem`] rather than exhaust the fuzzing host. It
-/// is 2048 times the default generation bound (a 4 GiB span, SPEC section 2).
-pub const MAX_SPAN_PAGES: u64 = 1 << 31;
 
 /// The rootmem backend: registered RAM ranges plus, once set up, the one
 /// bitmap covering every PFN of every node.
 #[derive(Debug, Default)]
 pub struct RootMem {
-    /// Registered RAM, sorted by start, normalized: adjacent ranges of one
-    /// node are merged, so two entries of one node never touch.
-    ram: Vec<Ram>,
+    /// Registered RAM, sorted and normalized.
+    ram: RamList,
     /// Where the allocator is in its life.
-    state: State,
+    state: Lifecycle<Ready>,
     /// Planted historical bugs ([`crate::bugs`]); empty by default.
     bugs: BugSet,
-}
-
-/// One registered RAM range and its node.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Ram {
-    range: Range,
-    nid: Nid,
-}
-
-/// The life of a rootmem instance.
-#[derive(Debug, Default)]
-enum State {
-    /// Taking `add_memory` calls; nothing else works yet.
-    #[default]
-    Registering,
-    /// `setup` succeeded: the bitmap exists.
-    Ready(Ready),
-    /// `release_all` ran: every call is `Retired`.
-    Retired,
-}
-
-/// A half-open run of page frames `[lo, hi)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Pages {
-    lo: Pfn,
-    hi: Pfn,
-}
-
-impl Pages {
-    /// The whole pages inside `range`, or `None` when there is none.
-    fn whole_in(range: Range) -> Option<Pages> {
-        let lo = pfn_up(range.start())?;
-        let hi = pfn_down(range.end());
-        (lo < hi).then_some(Pages { lo, hi })
-    }
-
-    /// The pages of a page-aligned range (the result of rounding).
-    fn of_aligned(range: Range) -> Pages {
-        Pages {
-            lo: pfn_down(range.start()),
-            hi: pfn_down(range.end()),
-        }
-    }
-
-    /// Number of pages.
-    fn len(self) -> u64 {
-        self.hi.saturating_sub(self.lo)
-    }
-
-    /// True when every page of `inner` is one of these pages.
-    fn contains(self, inner: Pages) -> bool {
-        self.lo <= inner.lo && inner.hi <= self.hi
-    }
-
-    /// True when the two runs share a page.
-    fn overlaps(self, other: Pages) -> bool {
-        self.lo < other.hi && other.lo < self.hi
-    }
-
-    /// The byte range of these pages. Every PFN rootmem handles is a whole
-    /// page inside a `Range`, hence below `2^64 / PAGE_SIZE`, so the shifts
-    /// are exact.
-    fn bytes(self) -> Range {
-        Range::new(self.lo << PAGE_SHIFT, self.hi << PAGE_SHIFT).unwrap_or(Range::EMPTY)
-    }
 }
 
 /// The set-up allocator: the bitmap and what `setup` learned from the map.
 #[derive(Debug)]
 struct Ready {
-    /// One bit per page of `[base, base + map.len())`, set = taken.
-    map: Bitmap,
-    /// PFN of bit 0: the lowest usable page.
-    base: Pfn,
+    /// One bit per page from the lowest usable page to one past the
+    /// highest, set = taken.
+    map: PageMap,
     /// The bitmap's own pages.
     meta: Pages,
     /// The maximal runs of usable pages, ascending: whole pages of the
@@ -155,164 +82,54 @@ struct Stage {
     from: Pfn,
 }
 
-/// What an allocation needs from the bitmap, in pages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Fit {
-    /// Pages touched: `[a, page_up(a + size))` for a page-aligned `a`.
-    pages: u64,
-    /// Start alignment in PFNs: `max(align, PAGE_SIZE) / PAGE_SIZE`.
-    step: u64,
-    /// Exclusive bound on the end PFN that keeps `a + size <= limit`
-    /// (`u64::MAX` without a limit).
-    end_cap: Pfn,
-}
-
-impl Fit {
-    /// The page shape of a validated request, or `None` when its limit is
-    /// below its size, so that nothing can ever be feasible.
-    fn of(req: &AllocRequest) -> Option<Fit> {
-        let pages = req.size.div_ceil(PAGE_SIZE);
-        let step = req.align.max(PAGE_SIZE) >> PAGE_SHIFT;
-        let end_cap = if req.limit == 0 {
-            u64::MAX
-        } else {
-            // a + size <= limit  <=>  a / PAGE_SIZE <= (limit - size) / PAGE_SIZE
-            let last_start = req.limit.checked_sub(req.size)? >> PAGE_SHIFT;
-            last_start.saturating_add(pages)
-        };
-        Some(Fit {
-            pages,
-            step,
-            end_cap,
-        })
-    }
-}
-
-/// The stages of SPEC section 4 that apply to `req`, in order: on the node
-/// from the goal, any node from the goal, on the node from anywhere, any node
-/// from anywhere. No node skips the "on the node" stages, policy `Exact`
-/// skips the "any node" stages (but `Exact` without a node has no node to be
-/// exact about and acts as `Prefer`, as memblock's `exact_nid` does with
-/// `NUMA_NO_NODE`), and a zero goal drops the repeated stages 3 and 4. A goal past the last page start makes the goal stages empty (they
-/// are not skipped, they simply have no placement).
+/// The stages of SPEC section 4 that apply to `req`, in order
+/// ([`search::Stage::plan`]), in pages: a stage starts at `PFN_UP(goal)`,
+/// and never at page 0. A goal past the last page start makes the goal
+/// stages empty (they are not skipped, they simply have no placement).
 fn stages(req: &AllocRequest) -> Vec<Stage> {
-    let any = match (req.nid, req.policy) {
-        (Some(_), NodePolicy::Exact) => None,
-        (Some(_), NodePolicy::Prefer) => Some(Nodes::AnyOneRange),
-        (None, _) => Some(Nodes::Anywhere),
-    };
-    let on = req.nid.map(Nodes::On);
-    let mut starts = vec![pfn_up(req.goal)];
-    if req.goal != 0 {
-        starts.push(Some(0));
-    }
-    let mut out = Vec::with_capacity(4);
-    for from in starts.into_iter().flatten() {
-        let from = from.max(1); // a >= PAGE_SIZE: page 0 is never handed out
-        out.extend(
-            [on, any]
-                .into_iter()
-                .flatten()
-                .map(|nodes| Stage { nodes, from }),
-        );
-    }
-    out
-}
-
-/// The maximal runs of usable whole pages of a sorted, normalized RAM list;
-/// touching runs (of ranges of different nodes) are joined.
-fn usable_runs(ram: &[Ram]) -> Vec<Pages> {
-    let mut runs: Vec<Pages> = Vec::new();
-    for pages in ram.iter().filter_map(|r| Pages::whole_in(r.range)) {
-        match runs.last_mut() {
-            Some(last) if last.hi == pages.lo => last.hi = pages.hi,
-            _ => runs.push(pages),
-        }
-    }
-    runs
-}
-
-/// Pages of a bitmap over `span` pages: `ceil(span / 8)` bytes rounded up
-/// to `sizeof(long)` (`bootmem_bootmap_pages`), then to whole pages.
-fn bitmap_pages(span: u64) -> u64 {
-    let bytes = span.div_ceil(u64::BITS.into()) * 8;
-    bytes.div_ceil(PAGE_SIZE)
-}
-
-/// The lowest `pages` contiguous usable pages not including page 0.
-fn place_bitmap(runs: &[Pages], pages: u64) -> Option<Pages> {
-    runs.iter().find_map(|run| {
-        let lo = run.lo.max(1);
-        let hi = lo.checked_add(pages)?;
-        (hi <= run.hi).then_some(Pages { lo, hi })
-    })
-}
-
-/// `Ok` when `nid` is `None`, or when `pages` lie inside the whole pages of
-/// one RAM range of node `nid`; `Invalid` otherwise (the `_node` calls).
-fn check_node(ram: &[Ram], nid: Option<Nid>, pages: Pages) -> Outcome<()> {
-    let Some(nid) = nid else { return Ok(()) };
-    let inside = ram
-        .iter()
-        .filter(|r| r.nid == nid)
-        .filter_map(|r| Pages::whole_in(r.range))
-        .any(|whole| whole.contains(pages));
-    if inside {
-        Ok(())
-    } else {
-        Err(Error::Invalid)
-    }
-}
-
-/// The set-up allocator, or `Unsupported` before `setup` and `Retired`
-/// after `release_all`.
-fn ready_mut(state: &mut State) -> Outcome<&mut Ready> {
-    match state {
-        State::Registering => Err(Error::Unsupported),
-        State::Ready(ready) => Ok(ready),
-        State::Retired => Err(Error::Retired),
-    }
+    search::Stage::plan(req)
+        .into_iter()
+        .filter_map(|stage| {
+            let nodes = match (stage.nid, req.nid) {
+                (Some(nid), _) => Nodes::On(nid),
+                (None, Some(_)) => Nodes::AnyOneRange,
+                (None, None) => Nodes::Anywhere,
+            };
+            let from = stage.first_pfn()?;
+            Some(Stage { nodes, from })
+        })
+        .collect()
 }
 
 impl Ready {
     /// Builds the bitmap over the usable `runs` (ascending, maximal): all
     /// bits set, usable pages cleared, the bitmap's own pages set. `NoMem`
     /// when there is no usable page, no run can hold the bitmap, or the host
-    /// cannot hold it ([`MAX_SPAN_PAGES`]). Decided from the runs before any
-    /// host allocation.
+    /// cannot hold it ([`MAX_BITMAP_PAGES`]). Decided from the runs before
+    /// any host allocation.
     fn build(runs: Vec<Pages>, bugs: BugSet) -> Outcome<Ready> {
         let (Some(first), Some(last)) = (runs.first(), runs.last()) else {
             return Err(Error::NoMem);
         };
-        let base = first.lo;
-        let span = last.hi - base;
-        let meta = place_bitmap(&runs, bitmap_pages(span)).ok_or(Error::NoMem)?;
-        if span > MAX_SPAN_PAGES {
+        let span = Pages {
+            lo: first.lo,
+            hi: last.hi,
+        };
+        let meta = Pages::lowest_fit(&runs, bitmap_pages(span.len())).ok_or(Error::NoMem)?;
+        if span.len() > MAX_BITMAP_PAGES {
             return Err(Error::NoMem);
         }
-        let mut map = Bitmap::try_new(span, true).ok_or(Error::NoMem)?;
+        let mut map = PageMap::try_new(span, true).ok_or(Error::NoMem)?;
         for run in &runs {
-            map.clear_range(run.lo.saturating_sub(base), run.hi.saturating_sub(base));
+            map.mark_free(*run);
         }
-        map.set_range(meta.lo.saturating_sub(base), meta.hi.saturating_sub(base));
+        map.mark_taken(meta);
         Ok(Ready {
             map,
-            base,
             meta,
             runs,
             bugs,
         })
-    }
-
-    /// The bit of page `pfn`; PFNs below the base map to bit 0, which only
-    /// happens for exclusive bounds of empty windows.
-    fn bit(&self, pfn: Pfn) -> u64 {
-        pfn.saturating_sub(self.base)
-    }
-
-    /// The page of bit `bit`.
-    fn pfn(&self, bit: u64) -> Pfn {
-        self.base.saturating_add(bit)
     }
 
     /// True when every page of the non-empty run `pages` is usable RAM.
@@ -324,81 +141,42 @@ impl Ready {
             .is_some_and(|run| pages.lo < pages.hi && run.contains(pages))
     }
 
-    /// True when any page of `pages` is taken.
-    fn any_taken(&self, pages: Pages) -> bool {
-        self.map.any_set(self.bit(pages.lo), self.bit(pages.hi))
-    }
-
-    /// True when every page of `pages` is taken.
-    fn all_taken(&self, pages: Pages) -> bool {
-        self.map.all_set(self.bit(pages.lo), self.bit(pages.hi))
-    }
-
-    /// Marks `pages` taken.
-    fn set(&mut self, pages: Pages) {
-        let (lo, hi) = (self.bit(pages.lo), self.bit(pages.hi));
-        self.map.set_range(lo, hi);
-    }
-
-    /// Marks `pages` free.
-    fn clear(&mut self, pages: Pages) {
-        let (lo, hi) = (self.bit(pages.lo), self.bit(pages.hi));
-        self.map.clear_range(lo, hi);
-    }
-
     /// The maximal runs of free pages, ascending. Only the usable runs are
     /// scanned, not the holes between them (a 256 MiB map may span 4 GiB);
     /// runs are separated by holes, so free runs of two of them never touch.
     fn free_runs(&self) -> impl Iterator<Item = Pages> + '_ {
-        self.runs.iter().flat_map(move |run| {
-            self.map
-                .clear_runs(self.bit(run.lo), self.bit(run.hi))
-                .map(|(lo, hi)| Pages {
-                    lo: self.pfn(lo),
-                    hi: self.pfn(hi),
-                })
-        })
+        self.runs
+            .iter()
+            .flat_map(move |run| self.map.free_runs_in(*run))
     }
 
     /// The `fit.pages` free pages inside `[lo, hi)` with the lowest start
     /// that is a multiple of `fit.step`: a first fit that skips taken pages
     /// a word at a time and steps by alignment.
     fn first_fit(&self, lo: Pfn, hi: Pfn, fit: Fit) -> Option<Pages> {
-        let mut pos = lo;
-        loop {
-            let free = self.pfn(self.map.find_next_clear(self.bit(pos), self.bit(hi))?);
-            let start = if self.bugs.has(Bug::R1RelativeAlign) {
+        let base = self.map.base();
+        let relative = self.bugs.has(Bug::R1RelativeAlign);
+        self.map.first_fit(lo, hi, fit.pages, |free| {
+            if relative {
                 // Planted: the bitmap-relative index is aligned, not the PFN.
-                self.base
-                    .checked_add(align_up(free - self.base, fit.step)?)?
+                base.checked_add(align_up(free.checked_sub(base)?, fit.step)?)
             } else {
-                align_up(free, fit.step)?
-            };
-            let end = start.checked_add(fit.pages)?;
-            if end > hi {
-                return None;
+                align_up(free, fit.step)
             }
-            match self.map.find_next_set(self.bit(start), self.bit(end)) {
-                None => return Some(Pages { lo: start, hi: end }),
-                Some(taken) => pos = self.pfn(taken).checked_add(1)?,
-            }
-        }
+        })
     }
 
     /// The feasible placement of `stage` with the lowest start: the first
     /// fit in each of the stage's windows, in ascending order, cut to the
     /// goal and the limit.
-    fn first_fit_in_stage(&self, ram: &[Ram], stage: Stage, fit: Fit) -> Option<Pages> {
+    fn first_fit_in_stage(&self, ram: &RamList, stage: Stage, fit: Fit) -> Option<Pages> {
         let windows: Vec<Pages> = match stage.nodes {
             Nodes::On(nid) => ram
-                .iter()
-                .filter(|r| r.nid == nid)
-                .filter_map(|r| Pages::whole_in(r.range))
+                .whole_pages()
+                .filter(|&(_, n)| n == nid)
+                .map(|(pages, _)| pages)
                 .collect(),
-            Nodes::AnyOneRange => ram
-                .iter()
-                .filter_map(|r| Pages::whole_in(r.range))
-                .collect(),
+            Nodes::AnyOneRange => ram.whole_pages().map(|(pages, _)| pages).collect(),
             // A run is maximal, so no placement spans two: the runs are the
             // bitmap's span without its holes, which the scan need not visit.
             Nodes::Anywhere => self.runs.clone(),
@@ -436,36 +214,32 @@ impl RootMem {
         size: u64,
         mode: ReserveMode,
     ) -> Outcome<()> {
-        let ready = ready_mut(&mut self.state)?;
-        if size == 0 {
+        let ready = self.state.ready_mut()?;
+        let Some(pages) = Pages::to_reserve(base, size)? else {
             return Ok(());
-        }
-        let rounded = Range::from_base_size(base, size)
-            .and_then(Range::round_outward)
-            .ok_or(Error::Invalid)?;
-        let pages = Pages::of_aligned(rounded);
-        check_node(&self.ram, nid, pages)?;
+        };
+        self.ram.check_node(nid, pages.bytes())?;
         if !ready.is_usable(pages) {
             return Err(Error::Invalid);
         }
-        if mode == ReserveMode::Exclusive && ready.any_taken(pages) {
+        if mode == ReserveMode::Exclusive && ready.map.any_taken(pages) {
             return Err(Error::Busy);
         }
         if self.bugs.has(Bug::R2ReserveFirstRange) {
             // Planted: only the RAM range holding the start is marked.
-            let first = self.ram.iter().filter_map(|r| Pages::whole_in(r.range));
-            if let Some(range) = first
-                .into_iter()
-                .find(|r| r.lo <= pages.lo && pages.lo < r.hi)
-            {
-                ready.set(Pages {
+            let first = self
+                .ram
+                .whole_pages()
+                .find(|(r, _)| r.lo <= pages.lo && pages.lo < r.hi);
+            if let Some((range, _)) = first {
+                ready.map.mark_taken(Pages {
                     lo: pages.lo,
                     hi: pages.hi.min(range.hi),
                 });
                 return Ok(());
             }
         }
-        ready.set(pages);
+        ready.map.mark_taken(pages);
         Ok(())
     }
 
@@ -473,47 +247,19 @@ impl RootMem {
     /// the node rule and the metadata (all `Invalid`), then `DoubleFree` or
     /// clearing.
     fn free_pages(&mut self, nid: Option<Nid>, base: PhysAddr, size: u64) -> Outcome<()> {
-        let ready = ready_mut(&mut self.state)?;
-        if size == 0 {
+        let ready = self.state.ready_mut()?;
+        let Some(pages) = Pages::to_free(base, size)? else {
             return Ok(());
-        }
-        let rounded = Range::from_base_size(base, size)
-            .ok_or(Error::Invalid)?
-            .round_inward();
-        if rounded.is_empty() {
-            return Ok(());
-        }
-        let pages = Pages::of_aligned(rounded);
-        check_node(&self.ram, nid, pages)?;
+        };
+        self.ram.check_node(nid, pages.bytes())?;
         if !ready.is_usable(pages) || pages.overlaps(ready.meta) {
             return Err(Error::Invalid);
         }
-        if !ready.all_taken(pages) {
+        if !ready.map.all_taken(pages) {
             return Err(Error::DoubleFree);
         }
-        ready.clear(pages);
+        ready.map.mark_free(pages);
         Ok(())
-    }
-
-    /// Inserts a checked range, merging it with the ranges of the same node
-    /// that end where it starts or start where it ends.
-    fn insert_normalized(&mut self, range: Range, nid: Nid) {
-        let mut merged = range;
-        self.ram.retain(|r| {
-            let touches = r.range.end() == range.start() || r.range.start() == range.end();
-            if r.nid == nid && touches {
-                let start = merged.start().min(r.range.start());
-                let end = merged.end().max(r.range.end());
-                merged = Range::new(start, end).unwrap_or(merged);
-                false
-            } else {
-                true
-            }
-        });
-        let at = self
-            .ram
-            .partition_point(|r| r.range.start() < merged.start());
-        self.ram.insert(at, Ram { range: merged, nid });
     }
 }
 
@@ -533,22 +279,11 @@ impl BootMem for RootMem {
         }
     }
 
-    /// Registers RAM before `setup` (`Unsupported` after it, `Retired` after
-    /// `release_all`). `Invalid` for an empty range, `nid >= MAX_NODES`, or
-    /// any byte overlap with registered RAM. Adjacent ranges of the same
-    /// node merge into one.
+    /// Registers RAM (`RamList::add`) before `setup` only: the bitmap is
+    /// sized from it (`Lifecycle::check_registering`).
     fn add_memory(&mut self, range: Range, nid: Nid) -> Outcome<()> {
-        match self.state {
-            State::Registering => {}
-            State::Ready(_) => return Err(Error::Unsupported),
-            State::Retired => return Err(Error::Retired),
-        }
-        if range.is_empty() || nid >= MAX_NODES || self.ram.iter().any(|r| r.range.overlaps(range))
-        {
-            return Err(Error::Invalid);
-        }
-        self.insert_normalized(range, nid);
-        Ok(())
+        self.state.check_registering()?;
+        self.ram.add(range, nid)
     }
 
     /// Places the one bitmap in the lowest run of contiguous usable pages
@@ -557,13 +292,10 @@ impl BootMem for RootMem {
     /// nothing, so more RAM may be added and setup retried. `Unsupported`
     /// when already set up.
     fn setup(&mut self) -> Outcome<()> {
-        match self.state {
-            State::Registering => {}
-            State::Ready(_) => return Err(Error::Unsupported),
-            State::Retired => return Err(Error::Retired),
-        }
-        self.state = State::Ready(Ready::build(usable_runs(&self.ram), self.bugs)?);
-        Ok(())
+        // The maximal runs of usable whole pages: touching runs (of ranges
+        // of different nodes) are joined.
+        let runs = Pages::joined(self.ram.whole_pages().map(|(pages, _)| pages));
+        self.state.set_up(|| Ready::build(runs, self.bugs))
     }
 
     fn reserve(&mut self, base: PhysAddr, size: u64, mode: ReserveMode) -> Outcome<()> {
@@ -591,49 +323,40 @@ impl BootMem for RootMem {
     /// The lowest feasible page-aligned start of the first stage that has
     /// one (SPEC section 4); its pages are marked taken.
     fn alloc(&mut self, req: &AllocRequest) -> Outcome<PhysAddr> {
-        let ready = ready_mut(&mut self.state)?;
-        req.validate()?;
-        let Some(fit) = Fit::of(req) else {
-            return Err(req.failure());
-        };
+        let ready = self.state.ready_mut()?;
+        let fit = Fit::of(req)?;
         let found = stages(req)
             .into_iter()
             .find_map(|stage| ready.first_fit_in_stage(&self.ram, stage, fit));
         let Some(pages) = found else {
             return Err(req.failure());
         };
-        ready.set(pages);
+        ready.map.mark_taken(pages);
         Ok(pages.bytes().start())
     }
 
     /// Hands each maximal run of free pages to `sink`, then the bitmap's
     /// pages, and returns the number of pages handed over.
     fn release_all(&mut self, sink: &mut dyn FnMut(Range)) -> Outcome<u64> {
-        ready_mut(&mut self.state)?;
-        let State::Ready(ready) = std::mem::replace(&mut self.state, State::Retired) else {
-            return Err(Error::Unsupported);
-        };
-        let mut count = 0;
-        for run in ready.free_runs() {
-            sink(run.bytes());
-            count += run.len();
-        }
-        sink(ready.meta.bytes());
-        Ok(count + ready.meta.len())
+        let ready = self.state.retire()?;
+        Ok(Pages::hand_over(
+            ready.free_runs().chain([ready.meta]),
+            sink,
+        ))
     }
 
     fn metadata(&self) -> Vec<Range> {
-        match &self.state {
-            State::Ready(ready) => vec![ready.meta.bytes()],
-            State::Registering | State::Retired => Vec::new(),
-        }
+        self.state
+            .ready()
+            .map(|ready| vec![ready.meta.bytes()])
+            .unwrap_or_default()
     }
 
     fn free_map(&self) -> Vec<Range> {
-        match &self.state {
-            State::Ready(ready) => ready.free_runs().map(Pages::bytes).collect(),
-            State::Registering | State::Retired => Vec::new(),
-        }
+        self.state
+            .ready()
+            .map(|ready| ready.free_runs().map(Pages::bytes).collect())
+            .unwrap_or_default()
     }
 }
 
@@ -645,41 +368,17 @@ mod tests {
     //! free, `x` a hole; one character is one page unless labelled.
 
     use super::*;
-    use crate::{NodePolicy, OnFail};
-
-    const P: u64 = PAGE_SIZE;
-    const MIB: u64 = 1 << 20;
-
-    fn r(start: u64, end: u64) -> Range {
-        Range::new(start, end).expect("test range")
-    }
+    use crate::ram::Ram;
+    use crate::range::pfn_up;
+    use crate::testing::contract;
+    use crate::testing::model::{self, PageModel, N};
+    use crate::testing::random::{MapShape, Rng};
+    use crate::testing::{boot, on, r, release, req, try_boot, MIB, P};
+    use crate::{NodePolicy, OnFail, MAX_NODES, PAGE_SHIFT};
 
     /// A rootmem with `map` registered (start, end, nid) and set up.
     fn booted(map: &[(u64, u64, Nid)]) -> RootMem {
-        let mut rm = RootMem::new();
-        for &(start, end, nid) in map {
-            assert_eq!(rm.add_memory(r(start, end), nid), Ok(()));
-        }
-        assert_eq!(rm.setup(), Ok(()));
-        rm
-    }
-
-    /// A request for `size` bytes aligned to `align`, any node, NoMem.
-    fn req(size: u64, align: u64) -> AllocRequest {
-        AllocRequest::new(size, align)
-    }
-
-    /// The same request, on node `nid` with `policy`.
-    fn on(nid: Nid, policy: NodePolicy, mut base: AllocRequest) -> AllocRequest {
-        base.nid = Some(nid);
-        base.policy = policy;
-        base
-    }
-
-    fn release(rm: &mut RootMem) -> (Outcome<u64>, Vec<Range>) {
-        let mut got = Vec::new();
-        let count = rm.release_all(&mut |range| got.push(range));
-        (count, got)
+        boot(RootMem::new(), map)
     }
 
     // ---- setup -------------------------------------------------------
@@ -761,7 +460,7 @@ mod tests {
         assert!(rm.metadata().is_empty());
     }
 
-    /// Expect NoMem for a span past [`MAX_SPAN_PAGES`], even when one huge
+    /// Expect NoMem for a span past [`MAX_BITMAP_PAGES`], even when one huge
     /// range could hold its bitmap: a host limit, not a rootmem one.
     #[test]
     fn a_span_past_the_host_limit_is_nomem() {
@@ -779,10 +478,7 @@ mod tests {
 
     #[test]
     fn setup_twice_is_unsupported_and_so_is_add_memory_after_it() {
-        let mut rm = booted(&[(0, MIB, 0)]);
-        assert_eq!(rm.setup(), Err(Error::Unsupported));
-        assert_eq!(rm.add_memory(r(MIB, 2 * MIB), 0), Err(Error::Unsupported));
-        assert_eq!(rm.metadata(), vec![r(P, 2 * P)]);
+        contract::setup_twice_is_unsupported_and_so_is_add_memory_after_it(booted);
     }
 
     // ---- add_memory ----------------------------------------------------
@@ -810,8 +506,8 @@ mod tests {
     fn adjacent_ranges_of_one_node_merge_so_their_shared_page_is_ram() {
         let rm = booted(&[(0x2800, 0x5000, 0), (0, 0x2800, 0)]);
         assert_eq!(
-            rm.ram,
-            vec![Ram {
+            rm.ram.ranges(),
+            [Ram {
                 range: r(0, 0x5000),
                 nid: 0
             }]
@@ -827,7 +523,7 @@ mod tests {
     #[test]
     fn adjacent_ranges_of_two_nodes_leave_their_shared_page_a_hole() {
         let rm = booted(&[(0, 0x2800, 0), (0x2800, 0x5000, 1)]);
-        assert_eq!(rm.ram.len(), 2);
+        assert_eq!(rm.ram.ranges().len(), 2);
         assert_eq!(rm.free_map(), vec![r(0, P), r(3 * P, 5 * P)]);
     }
 
@@ -835,19 +531,7 @@ mod tests {
 
     #[test]
     fn every_call_but_registration_before_setup_is_unsupported() {
-        let mut rm = RootMem::new();
-        assert_eq!(rm.add_memory(r(0, MIB), 0), Ok(()));
-        let unsupported = Err(Error::Unsupported);
-        assert_eq!(rm.reserve(0, 0, ReserveMode::Default), unsupported);
-        assert_eq!(
-            rm.reserve_node(0, P, P, ReserveMode::Exclusive),
-            unsupported
-        );
-        assert_eq!(rm.free(0, 0), unsupported);
-        assert_eq!(rm.free_node(0, P, P), unsupported);
-        assert_eq!(rm.alloc(&req(0, 3)), Err(Error::Unsupported));
-        assert_eq!(release(&mut rm), (Err(Error::Unsupported), vec![]));
-        assert!(rm.metadata().is_empty() && rm.free_map().is_empty());
+        let rm = contract::every_call_but_registration_before_setup_is_unsupported(RootMem::new());
         assert_eq!(rm.profile().registration, Registration::BeforeSetup);
         assert_eq!(rm.name(), "rootmem");
     }
@@ -868,31 +552,14 @@ mod tests {
 
     #[test]
     fn every_call_after_release_all_is_retired() {
-        let mut rm = booted(&[(0, MIB, 0)]);
-        assert!(release(&mut rm).0.is_ok());
-        let retired = Err(Error::Retired);
-        assert_eq!(rm.add_memory(r(MIB, 2 * MIB), 0), retired);
-        assert_eq!(rm.setup(), retired);
-        assert_eq!(rm.reserve(P, P, ReserveMode::Default), retired);
-        assert_eq!(rm.reserve_node(0, P, 0, ReserveMode::Default), retired);
-        assert_eq!(rm.free(P, 0), retired);
-        assert_eq!(rm.free_node(0, P, P), retired);
-        assert_eq!(rm.alloc(&req(P, P)), Err(Error::Retired));
-        assert_eq!(release(&mut rm), (Err(Error::Retired), vec![]));
-        assert!(rm.metadata().is_empty() && rm.free_map().is_empty());
+        contract::every_call_after_release_all_is_retired(booted);
     }
 
     // ---- reserve -------------------------------------------------------
 
     #[test]
     fn reserve_of_size_zero_is_ok_anywhere_and_changes_nothing() {
-        let mut rm = booted(&[(0, MIB, 0)]);
-        assert_eq!(rm.reserve(u64::MAX, 0, ReserveMode::Exclusive), Ok(()));
-        assert_eq!(
-            rm.reserve_node(99, 5 * MIB, 0, ReserveMode::Default),
-            Ok(())
-        );
-        assert_eq!(rm.free_map(), vec![r(0, P), r(2 * P, MIB)]);
+        contract::reserve_of_size_zero_is_ok_anywhere_and_changes_nothing(booted);
     }
 
     #[test]
@@ -912,16 +579,9 @@ mod tests {
         );
     }
 
-    /// ```text
-    ///   |.|B|r|r|.....|    reserve(0x2800, 0x1000)
-    ///         [ ]  the request straddles pages 2 and 3
-    /// ```
-    /// Expect both pages taken: reserve rounds outward.
     #[test]
     fn reserve_rounds_outward_to_whole_pages() {
-        let mut rm = booted(&[(0, 16 * P, 0)]);
-        assert_eq!(rm.reserve(0x2800, 0x1000, ReserveMode::Default), Ok(()));
-        assert_eq!(rm.free_map(), vec![r(0, P), r(4 * P, 16 * P)]);
+        contract::reserve_rounds_outward_to_whole_pages(booted);
     }
 
     /// ```text
@@ -1013,11 +673,7 @@ mod tests {
 
     #[test]
     fn free_of_size_zero_is_ok_and_overflow_is_invalid() {
-        let mut rm = booted(&[(0, MIB, 0)]);
-        assert_eq!(rm.free(u64::MAX, 0), Ok(()));
-        assert_eq!(rm.free_node(7, u64::MAX, 0), Ok(()));
-        assert_eq!(rm.free(u64::MAX - 10, 20), Err(Error::Invalid));
-        assert_eq!(rm.free_node(0, 2, u64::MAX), Err(Error::Invalid));
+        contract::free_of_size_zero_is_ok_and_overflow_is_invalid(booted);
     }
 
     /// ```text
@@ -1045,21 +701,9 @@ mod tests {
         );
     }
 
-    /// ```text
-    ///   |.|B|r|.|r|....|
-    ///       [     ]      free of pages 2..5, page 3 already free
-    /// ```
-    /// Expect DoubleFree and no change.
     #[test]
     fn free_of_partly_free_memory_is_a_double_free_and_changes_nothing() {
-        let mut rm = booted(&[(0, 16 * P, 0)]);
-        assert_eq!(rm.reserve(2 * P, P, ReserveMode::Default), Ok(()));
-        assert_eq!(rm.reserve(4 * P, P, ReserveMode::Default), Ok(()));
-        let before = rm.free_map();
-        assert_eq!(rm.free(2 * P, 3 * P), Err(Error::DoubleFree));
-        assert_eq!(rm.free_node(0, 2 * P, 3 * P), Err(Error::DoubleFree));
-        assert_eq!(rm.free(8 * P, P), Err(Error::DoubleFree));
-        assert_eq!(rm.free_map(), before);
+        contract::free_of_partly_free_memory_is_a_double_free_and_changes_nothing(booted);
     }
 
     /// ```text
@@ -1108,24 +752,12 @@ mod tests {
 
     #[test]
     fn alloc_refuses_size_zero_and_alignments_that_are_not_powers_of_two() {
-        let mut rm = booted(&[(0, MIB, 0)]);
-        assert_eq!(rm.alloc(&req(0, P)), Err(Error::Invalid));
-        assert_eq!(rm.alloc(&req(P, 0)), Err(Error::Invalid));
-        assert_eq!(rm.alloc(&req(P, 3 * P)), Err(Error::Invalid));
-        assert_eq!(rm.alloc(&req(P, 1)), Ok(2 * P));
+        contract::alloc_refuses_size_zero_and_alignments_that_are_not_powers_of_two(booted);
     }
 
-    /// ```text
-    ///   |.|B|a|aa|aa|......|
-    /// ```
-    /// Expect first fit from page 2 up, whole pages per allocation.
     #[test]
     fn alloc_takes_the_lowest_free_pages_above_page_zero() {
-        let mut rm = booted(&[(0, 16 * P, 0)]);
-        assert_eq!(rm.alloc(&req(1, 1)), Ok(2 * P));
-        assert_eq!(rm.alloc(&req(P + 1, 64)), Ok(3 * P));
-        assert_eq!(rm.alloc(&req(2 * P, P)), Ok(5 * P));
-        assert_eq!(rm.free_map(), vec![r(0, P), r(7 * P, 16 * P)]);
+        contract::alloc_takes_the_lowest_free_pages_above_page_zero(booted);
     }
 
     /// ```text
@@ -1142,23 +774,9 @@ mod tests {
         assert_eq!(rm.alloc(&req(17 * P, 16 * P)), Err(Error::NoMem));
     }
 
-    /// ```text
-    ///   |.|B|....|a|.....|
-    ///            ^ goal 0xa001: the first page start at or above it is 11
-    /// ```
-    /// Expect the lowest start >= goal, and below it only when nothing fits
-    /// above (stage 4 after stage 2).
     #[test]
     fn alloc_respects_the_goal_then_falls_back_below_it() {
-        let mut rm = booted(&[(0, 16 * P, 0)]);
-        let mut at_goal = req(P, P);
-        at_goal.goal = 10 * P + 1;
-        assert_eq!(rm.alloc(&at_goal), Ok(11 * P));
-        at_goal.size = 5 * P;
-        assert_eq!(rm.alloc(&at_goal), Ok(2 * P));
-        at_goal.goal = u64::MAX;
-        at_goal.size = P;
-        assert_eq!(rm.alloc(&at_goal), Ok(7 * P));
+        contract::alloc_respects_the_goal_then_falls_back_below_it(booted);
     }
 
     /// ```text
@@ -1287,12 +905,9 @@ mod tests {
         assert_eq!(rm.free(u64::MAX - 3 * P, 3 * P), Err(Error::DoubleFree));
     }
 
-    /// Expect the only 2^63-aligned page of RAM to be found.
     #[test]
     fn alloc_with_the_largest_alignment() {
-        let mut rm = booted(&[((1 << 63) - 8 * P, (1 << 63) + 8 * P, 0)]);
-        assert_eq!(rm.alloc(&req(2 * P, 1 << 63)), Ok(1 << 63));
-        assert_eq!(rm.alloc(&req(1, 1 << 63)), Err(Error::NoMem));
+        contract::alloc_with_the_largest_alignment(booted);
     }
 
     /// Expect an Exact request without a node to act as Prefer: there is
@@ -1346,19 +961,9 @@ mod tests {
         meta: Pages,
     }
 
-    const N: u64 = 48;
-
     impl Model {
         fn new(ram: &[(Range, Nid)], meta: Range) -> Model {
-            let mut norm: Vec<(Range, Nid)> = Vec::new();
-            for &(range, nid) in ram {
-                match norm.last_mut() {
-                    Some((last, n)) if *n == nid && last.end() == range.start() => {
-                        *last = r(last.start(), range.end());
-                    }
-                    _ => norm.push((range, nid)),
-                }
-            }
+            let norm = model::normalized(ram);
             let mut pages = vec![Pg::Hole; N as usize];
             for (p, page) in pages.iter_mut().enumerate() {
                 let bytes = r(p as u64 * P, (p as u64 + 1) * P);
@@ -1397,48 +1002,6 @@ mod tests {
             }
         }
 
-        fn reserve(&mut self, nid: Option<Nid>, base: u64, size: u64, excl: bool) -> Outcome<()> {
-            if size == 0 {
-                return Ok(());
-            }
-            let end = base.checked_add(size).ok_or(Error::Invalid)?;
-            let lo = base / P;
-            let hi = end.checked_add(P - 1).ok_or(Error::Invalid)? / P;
-            let bytes = r(lo * P, hi * P);
-            if !self.usable(lo, hi) || (nid.is_some() && !self.in_node(nid, bytes)) {
-                return Err(Error::Invalid);
-            }
-            if excl && !self.all(lo, hi, Pg::Free) {
-                return Err(Error::Busy);
-            }
-            self.mark(lo, hi, Pg::Taken);
-            Ok(())
-        }
-
-        fn free(&mut self, nid: Option<Nid>, base: u64, size: u64) -> Outcome<()> {
-            if size == 0 {
-                return Ok(());
-            }
-            let end = base.checked_add(size).ok_or(Error::Invalid)?;
-            let Some(lo) = base.checked_add(P - 1).map(|b| b / P) else {
-                return Ok(());
-            };
-            let hi = end / P;
-            if lo >= hi {
-                return Ok(());
-            }
-            let bytes = r(lo * P, hi * P);
-            let meta = (lo..hi).any(|p| self.meta.lo <= p && p < self.meta.hi);
-            if !self.usable(lo, hi) || meta || (nid.is_some() && !self.in_node(nid, bytes)) {
-                return Err(Error::Invalid);
-            }
-            if !self.all(lo, hi, Pg::Taken) {
-                return Err(Error::DoubleFree);
-            }
-            self.mark(lo, hi, Pg::Free);
-            Ok(())
-        }
-
         fn feasible(
             &self,
             q: &AllocRequest,
@@ -1465,14 +1028,7 @@ mod tests {
 
         fn alloc(&mut self, q: &AllocRequest) -> Outcome<u64> {
             q.validate()?;
-            let plan = [(true, true), (false, true), (true, false), (false, false)];
-            for (on_node, goal) in plan {
-                if (on_node && q.nid.is_none())
-                    || (!on_node && q.policy == NodePolicy::Exact && q.nid.is_some())
-                    || (!goal && q.goal == 0)
-                {
-                    continue;
-                }
+            for (on_node, goal) in model::stages(q) {
                 let node = on_node.then_some(q.nid);
                 if let Some(a) = (1..N)
                     .map(|p| p * P)
@@ -1487,92 +1043,49 @@ mod tests {
         }
 
         fn free_map(&self) -> Vec<Range> {
-            let mut out: Vec<Range> = Vec::new();
-            for p in (0..N).filter(|&p| self.pages[p as usize] == Pg::Free) {
-                match out.last_mut() {
-                    Some(last) if last.end() == p * P => *last = r(last.start(), (p + 1) * P),
-                    _ => out.push(r(p * P, (p + 1) * P)),
-                }
-            }
-            out
+            model::free_runs(|p| self.pages[p as usize] == Pg::Free)
         }
     }
 
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-
-        /// An address near a page boundary of the model's space, or wild.
-        fn addr(&mut self) -> u64 {
-            match self.below(8) {
-                0 => u64::MAX - self.below(3 * P),
-                1 => self.next(),
-                _ => (self.below(N + 2) * P)
-                    .wrapping_add(self.below(3))
-                    .wrapping_sub(1),
+    impl PageModel for Model {
+        fn reserve(&mut self, nid: Option<Nid>, base: u64, size: u64, excl: bool) -> Outcome<()> {
+            let Some((lo, hi)) = model::touched(base, size)? else {
+                return Ok(());
+            };
+            let bytes = r(lo * P, hi * P);
+            if !self.usable(lo, hi) || (nid.is_some() && !self.in_node(nid, bytes)) {
+                return Err(Error::Invalid);
             }
+            if excl && !self.all(lo, hi, Pg::Free) {
+                return Err(Error::Busy);
+            }
+            self.mark(lo, hi, Pg::Taken);
+            Ok(())
         }
 
-        fn size(&mut self) -> u64 {
-            match self.below(8) {
-                0 => 0,
-                1 => u64::MAX - self.below(3),
-                2 => self.below(3 * P),
-                _ => self.below(6) * P + self.below(3),
+        fn free(&mut self, nid: Option<Nid>, base: u64, size: u64) -> Outcome<()> {
+            let Some((lo, hi)) = model::whole(base, size)? else {
+                return Ok(());
+            };
+            let bytes = r(lo * P, hi * P);
+            let meta = (lo..hi).any(|p| self.meta.lo <= p && p < self.meta.hi);
+            if !self.usable(lo, hi) || meta || (nid.is_some() && !self.in_node(nid, bytes)) {
+                return Err(Error::Invalid);
             }
+            if !self.all(lo, hi, Pg::Taken) {
+                return Err(Error::DoubleFree);
+            }
+            self.mark(lo, hi, Pg::Free);
+            Ok(())
         }
     }
 
-    /// A random small map: up to five ranges in order, often touching,
-    /// edges often off page boundaries, nodes 0..3.
-    fn random_map(rng: &mut Rng) -> Vec<(Range, Nid)> {
-        let mut map = Vec::new();
-        let mut at = rng.below(3) * P + rng.below(2) * 0x800;
-        for _ in 0..1 + rng.below(5) {
-            let len = (1 + rng.below(12)) * P + rng.below(2) * 0x800;
-            let end = at + len;
-            if end > N * P {
-                break;
-            }
-            map.push((r(at, end), rng.below(3) as Nid));
-            at = end + rng.below(3) * P * rng.below(2);
-        }
-        map
-    }
-
-    fn random_request(rng: &mut Rng) -> AllocRequest {
-        let mut q = req(
-            rng.size(),
-            [0, 1, 3, 64, P, 2 * P, 4 * P, 1 << 63][rng.below(8) as usize],
-        );
-        if rng.below(8) == 0 {
-            q.size = 1 + rng.below(20) * P / 3;
-        }
-        q.goal = [0, 0, rng.addr(), rng.below(N) * P][rng.below(4) as usize];
-        q.limit = [0, 0, rng.addr(), rng.below(N) * P + rng.below(2)][rng.below(4) as usize];
-        q.nid = [None, Some(0), Some(1), Some(2), Some(70)][rng.below(5) as usize];
-        q.policy = if rng.below(3) == 0 {
-            NodePolicy::Exact
-        } else {
-            NodePolicy::Prefer
-        };
-        q.on_fail = if rng.below(2) == 0 {
-            OnFail::Null
-        } else {
-            OnFail::Panic
-        };
-        q
-    }
+    /// Random small maps: up to five ranges of up to twelve pages.
+    const SHAPE: MapShape = MapShape {
+        ranges: 5,
+        pages: 12,
+        one_page_at_zero: false,
+    };
 
     /// Expect every outcome and every free map to match the page-at-a-time
     /// model over thousands of random small scenarios.
@@ -1580,45 +1093,25 @@ mod tests {
     fn random_scenarios_match_a_page_at_a_time_model() {
         let mut rng = Rng(0x2545_f491_4f6c_dd1d);
         for scenario in 0..3000 {
-            let map = random_map(&mut rng);
-            let mut rm = RootMem::new();
-            for &(range, nid) in &map {
-                assert_eq!(rm.add_memory(range, nid), Ok(()));
-            }
-            if rm.setup().is_err() {
+            let map = rng.map(SHAPE);
+            let Some(mut rm) = try_boot(RootMem::new(), &map) else {
                 continue;
-            }
+            };
             let mut model = Model::new(&map, rm.metadata()[0]);
             assert_eq!(rm.free_map(), model.free_map(), "scenario {scenario} setup");
             for op in 0..40 {
-                let nid = [None, Some(0), Some(1), Some(2)][rng.below(4) as usize];
-                let (base, size) = (rng.addr(), rng.size());
+                let target = rng.target(6);
                 let (got, want) = match rng.below(3) {
                     0 => {
-                        let excl = rng.below(2) == 0;
-                        let mode = if excl {
-                            ReserveMode::Exclusive
-                        } else {
-                            ReserveMode::Default
-                        };
-                        let got = match nid {
-                            None => rm.reserve(base, size, mode),
-                            Some(n) => rm.reserve_node(n, base, size, mode),
-                        };
-                        (
-                            got.map(|()| 0),
-                            model.reserve(nid, base, size, excl).map(|()| 0),
-                        )
+                        let (got, want) = target.reserve(&mut rng, &mut rm, &mut model);
+                        (got.map(|()| 0), want.map(|()| 0))
                     }
                     1 => {
-                        let got = match nid {
-                            None => rm.free(base, size),
-                            Some(n) => rm.free_node(n, base, size),
-                        };
-                        (got.map(|()| 0), model.free(nid, base, size).map(|()| 0))
+                        let (got, want) = target.free(&mut rm, &mut model);
+                        (got.map(|()| 0), want.map(|()| 0))
                     }
                     _ => {
-                        let q = random_request(&mut rng);
+                        let q = rng.request(6);
                         (rm.alloc(&q), model.alloc(&q))
                     }
                 };

@@ -65,9 +65,12 @@
 use super::entry::{Name, ResError};
 use super::table::{EarlyRes, Split, MAX_EARLY_RES_X};
 use crate::bugs::BugSet;
+use crate::lifecycle::Lifecycle;
+use crate::ram::RamList;
+use crate::search::Stage;
 use crate::{
-    AllocRequest, BootMem, Error, Granularity, MetadataHandoff, Nid, NodePolicy, Outcome, PhysAddr,
-    Placement, Profile, Range, Registration, ReserveMode, MAX_NODES, PAGE_SHIFT, PAGE_SIZE,
+    AllocRequest, BootMem, Error, Granularity, MetadataHandoff, Nid, Outcome, PhysAddr, Placement,
+    Profile, Range, Registration, ReserveMode, PAGE_SHIFT, PAGE_SIZE,
 };
 
 /// Name of the entries `reserve` adds.
@@ -79,79 +82,17 @@ const ALLOC_NAME: &str = "BOOTMEM";
 /// The early_res backend: RAM per node plus, once set up, the table.
 #[derive(Clone, Debug)]
 pub struct EarlyResBootMem {
-    /// Registered RAM, sorted by start; adjacent ranges of one node merged.
-    ram: Vec<Ram>,
-    /// Where the allocator is in its life.
-    state: State,
+    /// Registered RAM, sorted and normalized (adjacent ranges of one node
+    /// merged).
+    ram: RamList,
+    /// Where the allocator is in its life; `setup` builds the table.
+    state: Lifecycle<EarlyRes>,
     /// Slots of the static table `setup` starts with.
     capacity: usize,
     /// Planted historical bugs ([`crate::bugs`]); none is planted yet.
     bugs: BugSet,
     /// Calls that failed because the table had to double and found no room.
     table_failures: u64,
-}
-
-/// One registered RAM range and its node.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Ram {
-    range: Range,
-    nid: Nid,
-}
-
-/// The life of an instance.
-#[derive(Clone, Debug, Default)]
-enum State {
-    /// Taking `add_memory` calls; nothing else works yet.
-    #[default]
-    Registering,
-    /// `setup` ran: the table exists.
-    Ready(EarlyRes),
-    /// `release_all` ran: every call is `Retired`.
-    Retired,
-}
-
-/// The node rule of one placement stage (SPEC section 4).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Stage {
-    /// `Some(n)`: only RAM ranges of node `n`; `None`: any RAM range.
-    nid: Option<Nid>,
-    /// Lowest start allowed.
-    from: PhysAddr,
-}
-
-/// The stages of SPEC section 4 for `req`, in order: on the node from the
-/// goal, any node from the goal, on the node from anywhere, any node from
-/// anywhere. No node skips the on-node stages; `Exact` with a node skips
-/// the any-node stages (`Exact` without a node acts as `Prefer`); a zero
-/// goal drops the repeated stages 3 and 4. Every start is at least
-/// `PAGE_SIZE`: the first page is never handed out.
-fn stages(req: &AllocRequest) -> Vec<Stage> {
-    let any_node = !(req.nid.is_some() && req.policy == NodePolicy::Exact);
-    let mut starts = vec![req.goal];
-    if req.goal != 0 {
-        starts.push(0);
-    }
-    let mut out = Vec::with_capacity(4);
-    for from in starts {
-        let from = from.max(PAGE_SIZE);
-        if let Some(n) = req.nid {
-            out.push(Stage { nid: Some(n), from });
-        }
-        if any_node {
-            out.push(Stage { nid: None, from });
-        }
-    }
-    out
-}
-
-/// The set-up table, or `Unsupported` before `setup` and `Retired` after
-/// `release_all`.
-fn ready_mut(state: &mut State) -> Outcome<&mut EarlyRes> {
-    match state {
-        State::Registering => Err(Error::Unsupported),
-        State::Ready(table) => Ok(table),
-        State::Retired => Err(Error::Retired),
-    }
 }
 
 /// The lowest maximal sub-range of `range` that no entry covers, if any.
@@ -219,8 +160,8 @@ impl EarlyResBootMem {
     /// `capacity` static slots and `bugs` planted.
     pub fn with_capacity_and_bugs(capacity: usize, bugs: BugSet) -> EarlyResBootMem {
         EarlyResBootMem {
-            ram: Vec::new(),
-            state: State::Registering,
+            ram: RamList::default(),
+            state: Lifecycle::Registering,
             capacity: capacity.max(1),
             bugs,
             table_failures: 0,
@@ -235,10 +176,7 @@ impl EarlyResBootMem {
     /// The native table, once set up (read only: the contract's calls are
     /// the only way to change it).
     pub fn table(&self) -> Option<&EarlyRes> {
-        match &self.state {
-            State::Ready(table) => Some(table),
-            State::Registering | State::Retired => None,
-        }
+        self.state.ready()
     }
 
     /// How many calls failed because the table was full and no free RAM
@@ -254,21 +192,6 @@ impl EarlyResBootMem {
     /// across touching ranges of different nodes.
     fn is_ram(table: &EarlyRes, range: Range) -> bool {
         table.ram().iter().any(|run| run.contains(range))
-    }
-
-    /// `Ok` when `nid` is `None` or `range` lies inside one RAM range of
-    /// node `nid`; `Invalid` otherwise.
-    fn check_node(&self, nid: Option<Nid>, range: Range) -> Outcome<()> {
-        let inside = |n: Nid| {
-            self.ram
-                .iter()
-                .any(|r| r.nid == n && r.range.contains(range))
-        };
-        if nid.is_none_or(inside) {
-            Ok(())
-        } else {
-            Err(Error::Invalid)
-        }
     }
 
     /// Maps a table error of a call the contract expects to succeed.
@@ -322,13 +245,12 @@ impl EarlyResBootMem {
         size: u64,
         mode: ReserveMode,
     ) -> Outcome<()> {
-        ready_mut(&mut self.state)?;
+        let table = self.state.ready_mut()?;
         if size == 0 {
             return Ok(());
         }
         let range = Range::from_base_size(base, size).ok_or(Error::Invalid)?;
-        self.check_node(nid, range)?;
-        let table = ready_mut(&mut self.state)?;
+        self.ram.check_node(nid, range)?;
         if !Self::is_ram(table, range) {
             return Err(Error::Invalid);
         }
@@ -359,13 +281,12 @@ impl EarlyResBootMem {
 
     /// `free` and `free_node` (`nid` = `Some`).
     fn free_bytes(&mut self, nid: Option<Nid>, base: PhysAddr, size: u64) -> Outcome<()> {
-        ready_mut(&mut self.state)?;
+        let table = self.state.ready_mut()?;
         if size == 0 {
             return Ok(());
         }
         let range = Range::from_base_size(base, size).ok_or(Error::Invalid)?;
-        self.check_node(nid, range)?;
-        let table = ready_mut(&mut self.state)?;
+        self.ram.check_node(nid, range)?;
         if !Self::is_ram(table, range) || table.table().is_some_and(|t| t.overlaps(range)) {
             return Err(Error::Invalid);
         }
@@ -385,33 +306,15 @@ impl EarlyResBootMem {
     }
 
     /// The lowest feasible start of `stage`: `find_early_area` in each of
-    /// the stage's RAM ranges, ascending.
-    fn find(ram: &[Ram], table: &EarlyRes, req: &AllocRequest, stage: Stage) -> Option<PhysAddr> {
+    /// the stage's RAM ranges, ascending, from the goal but never below
+    /// `PAGE_SIZE` (the first page is never handed out).
+    fn find(ram: &RamList, table: &EarlyRes, req: &AllocRequest, stage: Stage) -> Option<PhysAddr> {
+        let from = stage.goal.max(PAGE_SIZE);
         let end = if req.limit == 0 { u64::MAX } else { req.limit };
-        ram.iter()
+        ram.ranges()
+            .iter()
             .filter(|r| stage.nid.is_none_or(|n| n == r.nid))
-            .find_map(|r| table.find_early_area(r.range, stage.from, end, req.size, req.align))
-    }
-
-    /// Inserts a checked range, merging it with the ranges of the same node
-    /// that end where it starts or start where it ends.
-    fn insert_normalized(&mut self, range: Range, nid: Nid) {
-        let mut merged = range;
-        self.ram.retain(|r| {
-            let touches = r.range.end() == range.start() || r.range.start() == range.end();
-            if r.nid == nid && touches {
-                let start = merged.start().min(r.range.start());
-                let end = merged.end().max(r.range.end());
-                merged = Range::new(start, end).unwrap_or(merged);
-                false
-            } else {
-                true
-            }
-        });
-        let at = self
-            .ram
-            .partition_point(|r| r.range.start() < merged.start());
-        self.ram.insert(at, Ram { range: merged, nid });
+            .find_map(|r| table.find_early_area(r.range, from, end, req.size, req.align))
     }
 
     /// RAM minus every entry, as sorted maximal ranges across nodes.
@@ -436,19 +339,14 @@ impl BootMem for EarlyResBootMem {
         }
     }
 
-    /// Registers RAM at any time until `release_all` (`Retired` after).
-    /// `Invalid` for an empty range, `nid >= MAX_NODES`, or any byte
-    /// overlap with registered RAM. Adjacent ranges of one node merge.
+    /// Registers RAM (`RamList::add`) at any time until `release_all`
+    /// (`Retired` after); once set up, the table sees the new range too.
     fn add_memory(&mut self, range: Range, nid: Nid) -> Outcome<()> {
-        if matches!(self.state, State::Retired) {
+        if self.state.is_retired() {
             return Err(Error::Retired);
         }
-        if range.is_empty() || nid >= MAX_NODES || self.ram.iter().any(|r| r.range.overlaps(range))
-        {
-            return Err(Error::Invalid);
-        }
-        self.insert_normalized(range, nid);
-        if let State::Ready(table) = &mut self.state {
+        self.ram.add(range, nid)?;
+        if let Ok(table) = self.state.ready_mut() {
             table.add_ram(range);
         }
         Ok(())
@@ -458,17 +356,13 @@ impl BootMem for EarlyResBootMem {
     /// configured number of slots. Never `NoMem`; `Unsupported` when
     /// repeated.
     fn setup(&mut self) -> Outcome<()> {
-        match self.state {
-            State::Registering => {}
-            State::Ready(_) => return Err(Error::Unsupported),
-            State::Retired => return Err(Error::Retired),
-        }
-        let mut table = EarlyRes::with_capacity(self.capacity);
-        for r in &self.ram {
-            table.add_ram(r.range);
-        }
-        self.state = State::Ready(table);
-        Ok(())
+        self.state.set_up(|| {
+            let mut table = EarlyRes::with_capacity(self.capacity);
+            for r in self.ram.ranges() {
+                table.add_ram(r.range);
+            }
+            Ok(table)
+        })
     }
 
     fn reserve(&mut self, base: PhysAddr, size: u64, mode: ReserveMode) -> Outcome<()> {
@@ -499,9 +393,9 @@ impl BootMem for EarlyResBootMem {
     /// make room, the alloc fails with the request's failure and nothing
     /// changes.
     fn alloc(&mut self, req: &AllocRequest) -> Outcome<PhysAddr> {
-        let table = ready_mut(&mut self.state)?;
+        let table = self.state.ready_mut()?;
         req.validate()?;
-        let found = stages(req)
+        let found = Stage::plan(req)
             .into_iter()
             .find_map(|stage| Self::find(&self.ram, table, req, stage))
             .and_then(|a| Range::from_base_size(a, req.size));
@@ -527,11 +421,8 @@ impl BootMem for EarlyResBootMem {
     /// RAM ranges' edges), and returns the page count. The doubled table is
     /// kept.
     fn release_all(&mut self, sink: &mut dyn FnMut(Range)) -> Outcome<u64> {
-        ready_mut(&mut self.state)?;
-        let State::Ready(table) = std::mem::replace(&mut self.state, State::Retired) else {
-            return Err(Error::Unsupported);
-        };
-        let ram: Vec<Range> = self.ram.iter().map(|r| r.range).collect();
+        let table = self.state.retire()?;
+        let ram: Vec<Range> = self.ram.ranges().iter().map(|r| r.range).collect();
         let mut count = 0;
         for range in subtract(&ram, &table.reserved()) {
             let pages = range.round_inward();
@@ -571,26 +462,13 @@ mod tests {
     //! hole.
 
     use super::*;
-    use crate::OnFail;
+    use crate::testing::{boot, r, release, req, P};
+    use crate::{NodePolicy, OnFail, MAX_NODES};
 
-    const P: u64 = PAGE_SIZE;
-
-    fn r(start: u64, end: u64) -> Range {
-        Range::new(start, end).expect("test range")
-    }
-
-    /// An early_res with `map` registered (start, end, nid) and set up.
+    /// An early_res of `capacity` static slots with `map` registered
+    /// (start, end, nid) and set up.
     fn booted(capacity: usize, map: &[(u64, u64, Nid)]) -> EarlyResBootMem {
-        let mut er = EarlyResBootMem::with_capacity(capacity);
-        for &(start, end, nid) in map {
-            assert_eq!(er.add_memory(r(start, end), nid), Ok(()));
-        }
-        assert_eq!(er.setup(), Ok(()));
-        er
-    }
-
-    fn req(size: u64, align: u64) -> AllocRequest {
-        AllocRequest::new(size, align)
+        boot(EarlyResBootMem::with_capacity(capacity), map)
     }
 
     fn entries(er: &EarlyResBootMem) -> Vec<(u64, u64, String)> {
@@ -602,12 +480,6 @@ mod tests {
                     .collect()
             })
             .unwrap_or_default()
-    }
-
-    fn release(er: &mut EarlyResBootMem) -> (Outcome<u64>, Vec<Range>) {
-        let mut got = Vec::new();
-        let count = er.release_all(&mut |range| got.push(range));
-        (count, got)
     }
 
     // ---- life cycle ----------------------------------------------------
@@ -662,7 +534,7 @@ mod tests {
         assert_eq!(er.add_memory(r(0x3800, 0x4000), 0), Ok(()));
         assert_eq!(er.add_memory(r(0x3000, 0x3800), 0), Ok(()));
         assert_eq!(er.free_map(), vec![r(0x1000, 0x2000), r(0x3000, 0x4000)]);
-        assert_eq!(er.ram.len(), 3, "n0, n1 and the merged n0");
+        assert_eq!(er.ram.ranges().len(), 3, "n0, n1 and the merged n0");
         assert_eq!(
             er.reserve_node(0, 0x3000, 0x1000, ReserveMode::Default),
             Ok(())

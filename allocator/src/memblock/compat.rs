@@ -3,7 +3,8 @@
 //! (bottom-up from `setup` on).
 //!
 //! The layer is thin: each call checks what the contract demands and
-//! memblock itself does not, then makes one native call.
+//! memblock itself does not (the checks, life cycle and rollback shared
+//! with `nobootmem`, in `super::boundary`), then makes one native call.
 //!
 //! | contract | native | what the layer adds |
 //! |---|---|---|
@@ -41,12 +42,12 @@
 //! snapshot when the call fails, so a failed call never leaves a doubled
 //! array behind. Failures that memblock has and the contract does not know
 //! (no room to double an array: the kernel's `-ENOMEM`, or its panic before
-//! `memblock_allow_resize`) are reported as [`Error::NoMem`].
+//! `memblock_allow_resize`) are reported as [`Error::NoMem`](crate::Error::NoMem).
 //!
 //! **Metadata.** The initial arrays are static; once an array has doubled,
 //! its `PAGE_ALIGN(max * 24)` bytes are reserved (`RSRV_KERN`) and reported
 //! by [`BootMem::metadata`], and stay reserved at `release_all`
-//! ([`MetadataHandoff::Kept`]; the kernel frees them later, in
+//! ([`MetadataHandoff::Kept`](crate::MetadataHandoff::Kept); the kernel frees them later, in
 //! `memblock_discard`).
 //!
 //! **Hand-off.** `release_all` is `memblock_free_all`: each free range
@@ -55,13 +56,14 @@
 //! end at memory-region boundaries, so a page straddling two regions of
 //! different nodes is never handed over, even when all its bytes are free.
 
+use super::boundary::{self, Layer, Life};
 use super::native::Memblock;
-use super::{Array, Flags, MemblockError, ALLOC_ACCESSIBLE, INIT_MEMBLOCK_REGIONS};
+use super::report;
+use super::{Flags, ALLOC_ACCESSIBLE, INIT_MEMBLOCK_REGIONS};
 use crate::bugs::BugSet;
-use crate::range::{pfn_down, pfn_phys, pfn_up};
 use crate::{
-    AllocRequest, BootMem, Error, Granularity, MetadataHandoff, Nid, NodePolicy, Outcome, PhysAddr,
-    Placement, Profile, Range, Registration, ReserveMode, MAX_NODES, PAGE_SIZE,
+    AllocRequest, BootMem, Nid, NodePolicy, Outcome, PhysAddr, Placement, Profile, Range,
+    ReserveMode, MAX_NODES,
 };
 
 /// The allocation direction chosen at `setup`.
@@ -71,17 +73,6 @@ pub enum Direction {
     TopDown,
     /// `memblock_set_bottom_up(true)`: the lowest fit (`memblock_bu`).
     BottomUp,
-}
-
-/// Where the allocator is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Life {
-    /// Taking `add_memory` calls; nothing else works yet.
-    Registering,
-    /// `setup` ran.
-    Ready,
-    /// `release_all` ran: every call is `Retired`.
-    Retired,
 }
 
 /// The bootmem-compatible memblock backend.
@@ -149,124 +140,11 @@ impl MemblockBootMem {
         self.bugs
     }
 
-    /// `Ok` once set up, `Unsupported` before, `Retired` after hand-off.
-    fn ready(&self) -> Outcome<()> {
-        match self.life {
-            Life::Registering => Err(Error::Unsupported),
-            Life::Ready => Ok(()),
-            Life::Retired => Err(Error::Retired),
-        }
-    }
-
-    /// Runs a native call that may change memblock; when it fails, the
-    /// state before it is restored and the failure becomes `NoMem`.
-    fn transaction<T>(
-        &mut self,
-        call: impl FnOnce(&mut Memblock) -> Result<T, MemblockError>,
-    ) -> Result<T, MemblockError> {
-        let saved = self.inner.clone();
-        let result = call(&mut self.inner);
-        if result.is_err() {
-            self.inner = saved;
-        }
-        result
-    }
-
-    /// True when every byte of the non-empty `range` is memory (touching
-    /// regions of different nodes are fine).
-    fn is_ram(&self, range: Range) -> bool {
-        let memory = self.inner.memory();
-        let mut next = range.start();
-        for r in &memory.regions()[memory.first_ending_after(range.start())..] {
-            if r.base() > next {
-                return false;
-            }
-            next = next.max(r.end());
-            if next >= range.end() {
-                return true;
-            }
-        }
-        false
-    }
-
-    /// True when `range` lies inside one memory region of node `nid`.
-    fn in_node(&self, nid: Nid, range: Range) -> bool {
-        let memory = self.inner.memory();
-        memory
-            .search(range.start())
-            .and_then(|i| memory.get(i))
-            .is_some_and(|r| r.nid() == Some(nid) && r.end() >= range.end())
-    }
-
-    /// True when every byte of `range` is reserved.
-    fn all_reserved(&self, range: Range) -> bool {
-        let reserved = self.inner.reserved();
-        let mut next = range.start();
-        for r in &reserved.regions()[reserved.first_ending_after(range.start())..] {
-            if r.base() > next {
-                return false;
-            }
-            next = next.max(r.end());
-            if next >= range.end() {
-                return true;
-            }
-        }
-        false
-    }
-
-    /// `reserve` and `reserve_node` (`nid` = `Some`).
-    fn reserve_checked(
-        &mut self,
-        nid: Option<Nid>,
-        base: PhysAddr,
-        size: u64,
-        mode: ReserveMode,
-    ) -> Outcome<()> {
-        self.ready()?;
-        if size == 0 {
-            return Ok(());
-        }
-        let range = Range::from_base_size(base, size).ok_or(Error::Invalid)?;
-        if !self.is_ram(range) || nid.is_some_and(|n| !self.in_node(n, range)) {
-            return Err(Error::Invalid);
-        }
-        if mode == ReserveMode::Exclusive && self.inner.is_region_reserved(base, size) {
-            return Err(Error::Busy);
-        }
-        self.transaction(|mb| mb.reserve(base, size))
-            .map_err(|_| Error::NoMem)
-    }
-
-    /// `free` and `free_node` (`nid` = `Some`).
-    fn free_checked(&mut self, nid: Option<Nid>, base: PhysAddr, size: u64) -> Outcome<()> {
-        self.ready()?;
-        if size == 0 {
-            return Ok(());
-        }
-        let range = Range::from_base_size(base, size).ok_or(Error::Invalid)?;
-        if !self.is_ram(range)
-            || nid.is_some_and(|n| !self.in_node(n, range))
-            || self.metadata().iter().any(|m| m.overlaps(range))
-        {
-            return Err(Error::Invalid);
-        }
-        if !self.all_reserved(range) {
-            return Err(Error::DoubleFree);
-        }
-        self.transaction(|mb| mb.free(base, size))
-            .map_err(|_| Error::NoMem)
-    }
-
     /// The native call an allocation request maps to, or `None` when the
-    /// request can be seen to fail without a search.
+    /// request can be seen to fail without a search; on failure nothing
+    /// changes.
     fn native_alloc(&mut self, req: &AllocRequest) -> Option<PhysAddr> {
-        let max_addr = if req.limit == 0 {
-            ALLOC_ACCESSIBLE
-        } else if PAGE_SIZE.checked_add(req.size)? <= req.limit {
-            req.limit
-        } else {
-            return None;
-        };
+        let max_addr = boundary::native_limit(req, ALLOC_ACCESSIBLE)?;
         let (nid, exact) = match (req.nid, req.policy) {
             (Some(n), NodePolicy::Exact) if n >= MAX_NODES => return None,
             (Some(n), _) if n >= MAX_NODES => (None, false),
@@ -274,14 +152,22 @@ impl MemblockBootMem {
             (nid, _) => (nid, false),
         };
         let (size, align, goal) = (req.size, req.align, req.goal);
-        self.transaction(|mb| {
+        boundary::transaction(self, |mb| {
             if exact {
-                mb.alloc_exact_nid_raw(size, align, goal, max_addr, nid)
+                mb.inner
+                    .alloc_exact_nid_raw(size, align, goal, max_addr, nid)
             } else {
-                mb.alloc_try_nid_raw(size, align, goal, max_addr, nid)
+                mb.inner.alloc_try_nid_raw(size, align, goal, max_addr, nid)
             }
         })
         .ok()
+    }
+}
+
+/// What the shared boundary (`super::boundary`) works on.
+impl Layer for MemblockBootMem {
+    fn state(&mut self) -> (&mut Memblock, &mut Life) {
+        (&mut self.inner, &mut self.life)
     }
 }
 
@@ -293,18 +179,12 @@ impl BootMem for MemblockBootMem {
         }
     }
 
+    /// memblock's profile: the highest fit top-down, the lowest bottom-up.
     fn profile(&self) -> Profile {
-        Profile {
-            granularity: Granularity::Byte,
-            placement: match self.direction {
-                Direction::TopDown => Placement::Highest,
-                Direction::BottomUp => Placement::Lowest,
-            },
-            packing: false,
-            crosses_nodes: false,
-            metadata: MetadataHandoff::Kept,
-            registration: Registration::AnyTime,
-        }
+        boundary::profile(match self.direction {
+            Direction::TopDown => Placement::Highest,
+            Direction::BottomUp => Placement::Lowest,
+        })
     }
 
     /// `memblock_add_node(base, size, nid, MEMBLOCK_NONE)`, before or after
@@ -313,41 +193,30 @@ impl BootMem for MemblockBootMem {
     /// double (before `setup`: not allowed yet; after: no free memory for
     /// it); `Retired` after `release_all`.
     fn add_memory(&mut self, range: Range, nid: Nid) -> Outcome<()> {
-        if self.life == Life::Retired {
-            return Err(Error::Retired);
-        }
-        if range.is_empty()
-            || nid >= MAX_NODES
-            || self
-                .inner
-                .overlaps_region(Array::Memory, range.start(), range.len())
-        {
-            return Err(Error::Invalid);
-        }
-        self.transaction(|mb| mb.add_node(range.start(), range.len(), Some(nid), Flags::NONE))
-            .map_err(|_| Error::NoMem)
+        boundary::add_memory(self, range, nid, |mb| {
+            mb.inner
+                .add_node(range.start(), range.len(), Some(nid), Flags::NONE)
+        })
     }
 
     /// `memblock_allow_resize`, and `memblock_set_bottom_up(true)` for
     /// `memblock_bu`. Nothing is placed, so this never fails;
     /// `Unsupported` when already set up.
     fn setup(&mut self) -> Outcome<()> {
-        match self.life {
-            Life::Registering => {}
-            Life::Ready => return Err(Error::Unsupported),
-            Life::Retired => return Err(Error::Retired),
-        }
-        self.inner.allow_resize();
-        self.inner
-            .set_bottom_up(self.direction == Direction::BottomUp);
-        self.life = Life::Ready;
-        Ok(())
+        boundary::setup(self, |mb| {
+            mb.inner.allow_resize();
+            mb.inner.set_bottom_up(mb.direction == Direction::BottomUp);
+        })
     }
 
+    /// `memblock_reserve`, after the boundary's checks.
     fn reserve(&mut self, base: PhysAddr, size: u64, mode: ReserveMode) -> Outcome<()> {
-        self.reserve_checked(None, base, size, mode)
+        boundary::reserve(self, None, base, size, mode, |mb| {
+            mb.inner.reserve(base, size)
+        })
     }
 
+    /// `memblock_reserve`, after the boundary's checks, node check included.
     fn reserve_node(
         &mut self,
         nid: Nid,
@@ -355,62 +224,38 @@ impl BootMem for MemblockBootMem {
         size: u64,
         mode: ReserveMode,
     ) -> Outcome<()> {
-        self.reserve_checked(Some(nid), base, size, mode)
+        boundary::reserve(self, Some(nid), base, size, mode, |mb| {
+            mb.inner.reserve(base, size)
+        })
     }
 
+    /// `memblock_phys_free`, after the boundary's checks.
     fn free(&mut self, base: PhysAddr, size: u64) -> Outcome<()> {
-        self.free_checked(None, base, size)
+        boundary::free(self, None, base, size, |mb| mb.inner.free(base, size))
     }
 
+    /// `memblock_phys_free`, after the boundary's checks, node check
+    /// included; the node is not passed on.
     fn free_node(&mut self, nid: Nid, base: PhysAddr, size: u64) -> Outcome<()> {
-        self.free_checked(Some(nid), base, size)
+        boundary::free(self, Some(nid), base, size, |mb| mb.inner.free(base, size))
     }
 
     /// The native allocation of the request (see the module
     /// documentation); on failure nothing changes and the request's
     /// failure kind is returned.
     fn alloc(&mut self, req: &AllocRequest) -> Outcome<PhysAddr> {
-        self.ready()?;
-        req.validate()?;
-        self.native_alloc(req).ok_or(req.failure())
+        boundary::alloc(self, req, MemblockBootMem::native_alloc)
     }
 
     /// `memblock_free_all`: the whole pages of every free range, range by
-    /// range; the doubled arrays stay reserved.
+    /// range (`report::free_pages`); the doubled arrays stay reserved.
     fn release_all(&mut self, sink: &mut dyn FnMut(Range)) -> Outcome<u64> {
-        self.ready()?;
-        let mut count = 0u64;
-        for free in self.inner.free_ranges(None, Flags::NONE) {
-            let (Some(lo), hi) = (pfn_up(free.range.start()), pfn_down(free.range.end())) else {
-                continue;
-            };
-            if lo >= hi {
-                continue;
-            }
-            if let (Some(start), Some(end)) = (pfn_phys(lo), pfn_phys(hi)) {
-                if let Some(pages) = Range::new(start, end) {
-                    sink(pages);
-                    count = count.saturating_add(hi - lo);
-                }
-            }
-        }
-        self.life = Life::Retired;
-        Ok(count)
+        boundary::release_all(self, sink, |mb, sink| report::free_pages(&mb.inner, sink))
     }
 
     /// The doubled arrays, sorted and merged where they touch or overlap.
     fn metadata(&self) -> Vec<Range> {
-        if self.life == Life::Retired {
-            return Vec::new();
-        }
-        let mut ranges: Vec<Range> = self
-            .inner
-            .allocated_arrays()
-            .into_iter()
-            .map(|(_, r)| r)
-            .collect();
-        ranges.sort();
-        merge(ranges)
+        boundary::metadata(&self.inner, self.life)
     }
 
     /// Room for the reserved array to double, twice if need be
@@ -424,29 +269,6 @@ impl BootMem for MemblockBootMem {
     /// Memory minus reserved, as sorted maximal ranges (touching free
     /// ranges of different nodes joined).
     fn free_map(&self) -> Vec<Range> {
-        if self.life != Life::Ready {
-            return Vec::new();
-        }
-        merge(
-            self.inner
-                .free_ranges(None, Flags::NONE)
-                .into_iter()
-                .map(|f| f.range)
-                .collect(),
-        )
+        boundary::free_map(&self.inner, self.life)
     }
-}
-
-/// Sorted ranges joined where they touch or overlap.
-fn merge(sorted: Vec<Range>) -> Vec<Range> {
-    let mut out: Vec<Range> = Vec::with_capacity(sorted.len());
-    for r in sorted {
-        match out.last_mut() {
-            Some(last) if last.end() >= r.start() => {
-                *last = Range::new(last.start(), last.end().max(r.end())).unwrap_or(*last);
-            }
-            _ => out.push(r),
-        }
-    }
-    out
 }

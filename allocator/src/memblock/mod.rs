@@ -30,7 +30,12 @@
 //! - [`find`]: the free-range iterator and `memblock_find_in_range_node`;
 //! - [`alloc`]: `memblock_alloc_range_nid`, `memblock_alloc_internal` and
 //!   the allocation wrappers;
-//! - [`compat`]: [`MemblockBootMem`], the SPEC section 3 contract on top.
+//! - [`compat`]: [`MemblockBootMem`], the SPEC section 3 contract on top;
+//! - `boundary`: the contract's checks, life cycle and rollback, shared by
+//!   [`compat`] and [`crate::nobootmem`], each of which keeps its own
+//!   mapping onto native calls;
+//! - `cover`: which bytes the region arrays cover (the boundary's queries);
+//! - `report`: the metadata, free map and hand-off pages both layers report.
 //!
 //! # Deviations from mainline (all at the edges of the model)
 //!
@@ -84,11 +89,16 @@
 //!   (`trim_memory_cuts_regions_to_the_alignment`).
 
 pub mod alloc;
+pub(crate) mod boundary;
 pub mod compat;
+pub(crate) mod cover;
 pub mod find;
 pub mod native;
 pub mod regions;
+pub(crate) mod report;
 
+#[cfg(test)]
+pub(crate) mod testkit;
 #[cfg(test)]
 mod tests;
 

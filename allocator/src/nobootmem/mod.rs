@@ -75,7 +75,9 @@
 //! `memblock` call by call while their models agree on what is taken, so
 //! every outcome the contract determines is the same as
 //! [`MemblockBootMem`](crate::memblock::MemblockBootMem)'s; the checks at
-//! the boundary are the same as there, in the same order.
+//! the boundary are the same as there, in the same order: both layers run
+//! them through `crate::memblock::boundary`, and differ only in the native
+//! calls they make.
 //!
 //! **Alignment 0.** The bootmem.h wrappers (`alloc_bootmem`,
 //! `alloc_bootmem_node`, ...) pass `SMP_CACHE_BYTES` themselves; a caller
@@ -117,7 +119,7 @@
 //!
 //! **Metadata** is memblock's: the doubled region arrays,
 //! `PAGE_ALIGN(max * 24)` bytes each, reported by [`BootMem::metadata`] and
-//! kept at hand-off ([`MetadataHandoff::Kept`]: v4.19 frees them later, in
+//! kept at hand-off ([`MetadataHandoff::Kept`](crate::MetadataHandoff::Kept): v4.19 frees them later, in
 //! `memblock_discard`). [`BootMem::metadata_growth`] is the next doubling of
 //! the reserved array, `PAGE_ALIGN(2 * max * 24)`.
 //!
@@ -143,29 +145,17 @@
 mod tests;
 
 use crate::bugs::BugSet;
-use crate::memblock::{
-    Array, Flags, Memblock, MemblockError, ALLOC_ACCESSIBLE, INIT_MEMBLOCK_REGIONS,
-};
-use crate::range::{pfn_down, pfn_phys, pfn_up};
+use crate::memblock::boundary::{self, Layer, Life};
+use crate::memblock::report;
+use crate::memblock::{Flags, Memblock, MemblockError, ALLOC_ACCESSIBLE, INIT_MEMBLOCK_REGIONS};
 use crate::{
-    AllocRequest, BootMem, Error, Granularity, MetadataHandoff, Nid, NodePolicy, Outcome, PhysAddr,
-    Placement, Profile, Range, Registration, ReserveMode, MAX_NODES, PAGE_SIZE,
+    AllocRequest, BootMem, Nid, NodePolicy, Outcome, PhysAddr, Placement, Profile, Range,
+    ReserveMode, MAX_NODES,
 };
 
 /// `-1UL`: the `limit` that `__alloc_bootmem` and `__alloc_bootmem_nopanic`
 /// pass, clamped to `current_limit` by `__alloc_memory_core_early`.
 pub const NO_LIMIT: PhysAddr = u64::MAX;
-
-/// Where the allocator is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Life {
-    /// Taking `add_memory` calls; nothing else works yet.
-    Registering,
-    /// `setup` ran.
-    Ready,
-    /// `release_all` ran: every call is `Retired`.
-    Retired,
-}
 
 /// The nobootmem backend: memblock's two region arrays, driven by the
 /// bootmem calls of v4.19 `mm/nobootmem.c`.
@@ -363,149 +353,49 @@ impl NoBootmem {
     /// regions is never handed over) and returns their number. The doubled
     /// arrays stay reserved.
     pub fn free_all_bootmem(&self, sink: &mut dyn FnMut(Range)) -> u64 {
-        let mut count = 0u64;
-        for free in self.mb.free_ranges(None, Flags::NONE) {
-            let (Some(lo), hi) = (pfn_up(free.range.start()), pfn_down(free.range.end())) else {
-                continue;
-            };
-            if lo >= hi {
-                continue;
-            }
-            if let (Some(start), Some(end)) = (pfn_phys(lo), pfn_phys(hi)) {
-                if let Some(pages) = Range::new(start, end) {
-                    sink(pages);
-                    count = count.saturating_add(hi - lo);
-                }
-            }
-        }
-        count
+        report::free_pages(&self.mb, sink)
     }
 
     // ---- the boundary ----------------------------------------------------
 
-    /// `Ok` once set up, `Unsupported` before, `Retired` after hand-off.
-    fn ready(&self) -> Outcome<()> {
-        match self.life {
-            Life::Registering => Err(Error::Unsupported),
-            Life::Ready => Ok(()),
-            Life::Retired => Err(Error::Retired),
-        }
-    }
-
-    /// Runs native calls that may change the allocator; when they fail, the
-    /// state before them is restored.
-    fn transaction<T>(
-        &mut self,
-        call: impl FnOnce(&mut NoBootmem) -> Result<T, MemblockError>,
-    ) -> Result<T, MemblockError> {
-        let saved = self.mb.clone();
-        let result = call(self);
-        if result.is_err() {
-            self.mb = saved;
-        }
-        result
-    }
-
-    /// True when every byte of the non-empty `range` is memory (touching
-    /// regions of different nodes are fine).
-    fn is_ram(&self, range: Range) -> bool {
-        covered(self.mb.memory().regions(), range)
-    }
-
-    /// True when every byte of `range` is reserved.
-    fn all_reserved(&self, range: Range) -> bool {
-        covered(self.mb.reserved().regions(), range)
-    }
-
-    /// True when `range` lies inside one memory region of node `nid`.
-    fn in_node(&self, nid: Nid, range: Range) -> bool {
-        let memory = self.mb.memory();
-        memory
-            .search(range.start())
-            .and_then(|i| memory.get(i))
-            .is_some_and(|r| r.nid() == Some(nid) && r.end() >= range.end())
-    }
-
-    /// `reserve` and `reserve_node` (`nid` = `Some`).
-    fn reserve_checked(
-        &mut self,
-        nid: Option<Nid>,
-        base: PhysAddr,
-        size: u64,
-        mode: ReserveMode,
-    ) -> Outcome<()> {
-        self.ready()?;
-        if size == 0 {
-            return Ok(());
-        }
-        let range = Range::from_base_size(base, size).ok_or(Error::Invalid)?;
-        if !self.is_ram(range) || nid.is_some_and(|n| !self.in_node(n, range)) {
-            return Err(Error::Invalid);
-        }
-        if mode == ReserveMode::Exclusive && self.mb.is_region_reserved(base, size) {
-            return Err(Error::Busy);
-        }
-        self.transaction(|nb| nb.reserve_bootmem(base, size))
-            .map_err(|_| Error::NoMem)
-    }
-
-    /// `free` and `free_node` (`nid` = `Some`).
-    fn free_checked(&mut self, nid: Option<Nid>, base: PhysAddr, size: u64) -> Outcome<()> {
-        self.ready()?;
-        if size == 0 {
-            return Ok(());
-        }
-        let range = Range::from_base_size(base, size).ok_or(Error::Invalid)?;
-        if !self.is_ram(range)
-            || nid.is_some_and(|n| !self.in_node(n, range))
-            || self.metadata().iter().any(|m| m.overlaps(range))
-        {
-            return Err(Error::Invalid);
-        }
-        if !self.all_reserved(range) {
-            return Err(Error::DoubleFree);
-        }
-        self.transaction(|nb| match nid {
-            Some(n) => nb.free_bootmem_node(n, base, size),
-            None => nb.free_bootmem(base, size),
-        })
-        .map_err(|_| Error::NoMem)
-    }
-
     /// The native call an allocation request maps to (see the module
     /// documentation), or `None` when it fails, with nothing changed.
     fn native_alloc(&mut self, req: &AllocRequest) -> Option<PhysAddr> {
-        // A limit below PAGE_SIZE + size cannot be met; it also keeps the
-        // limit 1 (memblock's MEMBLOCK_ALLOC_NOLEAKTRACE, "no limit", which
-        // v4.19 did not have) away from the search.
-        let limit = if req.limit == 0 {
-            None
-        } else if PAGE_SIZE.checked_add(req.size)? <= req.limit {
-            Some(req.limit)
-        } else {
-            return None;
-        };
+        // `native_limit` also keeps the limit 1 (memblock's
+        // MEMBLOCK_ALLOC_NOLEAKTRACE, "no limit", which v4.19 did not have)
+        // away from the search.
         let (size, align, goal) = (req.size, req.align, req.goal);
         match (req.nid, req.policy) {
             (Some(n), NodePolicy::Exact) if n >= MAX_NODES => None,
             (Some(n), NodePolicy::Exact) => {
-                let limit = limit.unwrap_or(ALLOC_ACCESSIBLE);
-                self.transaction(|nb| {
+                let limit = boundary::native_limit(req, ALLOC_ACCESSIBLE)?;
+                boundary::transaction(self, |nb| {
                     nb.alloc_bootmem_exact_nid_nopanic(n, size, align, goal, limit)
                 })
                 .ok()
             }
             (Some(n), NodePolicy::Prefer) if n < MAX_NODES => {
-                let limit = limit.unwrap_or(ALLOC_ACCESSIBLE);
-                self.transaction(|nb| nb.alloc_bootmem_node_nopanic(n, size, align, goal, limit))
-                    .ok()
+                let limit = boundary::native_limit(req, ALLOC_ACCESSIBLE)?;
+                boundary::transaction(self, |nb| {
+                    nb.alloc_bootmem_node_nopanic(n, size, align, goal, limit)
+                })
+                .ok()
             }
             _ => {
-                let limit = limit.unwrap_or(NO_LIMIT);
-                self.transaction(|nb| nb.alloc_bootmem_nopanic(size, align, goal, limit))
-                    .ok()
+                let limit = boundary::native_limit(req, NO_LIMIT)?;
+                boundary::transaction(self, |nb| {
+                    nb.alloc_bootmem_nopanic(size, align, goal, limit)
+                })
+                .ok()
             }
         }
+    }
+}
+
+/// What the shared boundary (`crate::memblock::boundary`) works on.
+impl Layer for NoBootmem {
+    fn state(&mut self) -> (&mut Memblock, &mut Life) {
+        (&mut self.mb, &mut self.life)
     }
 }
 
@@ -516,14 +406,7 @@ impl BootMem for NoBootmem {
 
     /// memblock's top-down profile, field for field.
     fn profile(&self) -> Profile {
-        Profile {
-            granularity: Granularity::Byte,
-            placement: Placement::Highest,
-            packing: false,
-            crosses_nodes: false,
-            metadata: MetadataHandoff::Kept,
-            registration: Registration::AnyTime,
-        }
+        boundary::profile(Placement::Highest)
     }
 
     /// `memblock_add_node(base, size, nid)`, before or after `setup`.
@@ -532,41 +415,28 @@ impl BootMem for NoBootmem {
     /// (before `setup`: not allowed yet; after: no free memory for it);
     /// `Retired` after `release_all`.
     fn add_memory(&mut self, range: Range, nid: Nid) -> Outcome<()> {
-        if self.life == Life::Retired {
-            return Err(Error::Retired);
-        }
-        if range.is_empty()
-            || nid >= MAX_NODES
-            || self
-                .mb
-                .overlaps_region(Array::Memory, range.start(), range.len())
-        {
-            return Err(Error::Invalid);
-        }
-        self.transaction(|nb| {
+        boundary::add_memory(self, range, nid, |nb| {
             nb.mb
                 .add_node(range.start(), range.len(), Some(nid), Flags::NONE)
         })
-        .map_err(|_| Error::NoMem)
     }
 
     /// `memblock_allow_resize`; top-down stays the direction. Nothing is
     /// placed, so this never fails; `Unsupported` when already set up.
     fn setup(&mut self) -> Outcome<()> {
-        match self.life {
-            Life::Registering => {}
-            Life::Ready => return Err(Error::Unsupported),
-            Life::Retired => return Err(Error::Retired),
-        }
-        self.mb.allow_resize();
-        self.life = Life::Ready;
-        Ok(())
+        boundary::setup(self, |nb| nb.mb.allow_resize())
     }
 
+    /// `memblock_reserve` ([`NoBootmem::reserve_bootmem`]), after the
+    /// boundary's checks.
     fn reserve(&mut self, base: PhysAddr, size: u64, mode: ReserveMode) -> Outcome<()> {
-        self.reserve_checked(None, base, size, mode)
+        boundary::reserve(self, None, base, size, mode, |nb| {
+            nb.reserve_bootmem(base, size)
+        })
     }
 
+    /// `memblock_reserve` ([`NoBootmem::reserve_bootmem`]), after the
+    /// boundary's checks, node check included.
     fn reserve_node(
         &mut self,
         nid: Nid,
@@ -574,48 +444,40 @@ impl BootMem for NoBootmem {
         size: u64,
         mode: ReserveMode,
     ) -> Outcome<()> {
-        self.reserve_checked(Some(nid), base, size, mode)
+        boundary::reserve(self, Some(nid), base, size, mode, |nb| {
+            nb.reserve_bootmem(base, size)
+        })
     }
 
+    /// [`NoBootmem::free_bootmem`], after the boundary's checks.
     fn free(&mut self, base: PhysAddr, size: u64) -> Outcome<()> {
-        self.free_checked(None, base, size)
+        boundary::free(self, None, base, size, |nb| nb.free_bootmem(base, size))
     }
 
+    /// [`NoBootmem::free_bootmem_node`], after the boundary's checks, node
+    /// check included.
     fn free_node(&mut self, nid: Nid, base: PhysAddr, size: u64) -> Outcome<()> {
-        self.free_checked(Some(nid), base, size)
+        boundary::free(self, Some(nid), base, size, |nb| {
+            nb.free_bootmem_node(nid, base, size)
+        })
     }
 
     /// The native allocation of the request (see the module
     /// documentation); on failure nothing changes and the request's failure
     /// kind is returned.
     fn alloc(&mut self, req: &AllocRequest) -> Outcome<PhysAddr> {
-        self.ready()?;
-        req.validate()?;
-        self.native_alloc(req).ok_or(req.failure())
+        boundary::alloc(self, req, NoBootmem::native_alloc)
     }
 
     /// `free_all_bootmem`: the whole pages of every free range, range by
     /// range; the doubled arrays stay reserved. Then `Retired`.
     fn release_all(&mut self, sink: &mut dyn FnMut(Range)) -> Outcome<u64> {
-        self.ready()?;
-        let count = self.free_all_bootmem(sink);
-        self.life = Life::Retired;
-        Ok(count)
+        boundary::release_all(self, sink, |nb, sink| nb.free_all_bootmem(sink))
     }
 
     /// The doubled arrays, sorted and merged where they touch or overlap.
     fn metadata(&self) -> Vec<Range> {
-        if self.life == Life::Retired {
-            return Vec::new();
-        }
-        let mut ranges: Vec<Range> = self
-            .mb
-            .allocated_arrays()
-            .into_iter()
-            .map(|(_, r)| r)
-            .collect();
-        ranges.sort();
-        merge(ranges)
+        boundary::metadata(&self.mb, self.life)
     }
 
     /// Room for the reserved array to double, twice if need be
@@ -629,46 +491,6 @@ impl BootMem for NoBootmem {
     /// Memory minus reserved, as sorted maximal ranges (touching free
     /// ranges of different nodes joined).
     fn free_map(&self) -> Vec<Range> {
-        if self.life != Life::Ready {
-            return Vec::new();
-        }
-        merge(
-            self.mb
-                .free_ranges(None, Flags::NONE)
-                .into_iter()
-                .map(|f| f.range)
-                .collect(),
-        )
+        boundary::free_map(&self.mb, self.life)
     }
-}
-
-/// True when the sorted, non-overlapping `regions` cover every byte of the
-/// non-empty `range`.
-fn covered(regions: &[crate::memblock::Region], range: Range) -> bool {
-    let first = regions.partition_point(|r| r.end() <= range.start());
-    let mut next = range.start();
-    for r in &regions[first..] {
-        if r.base() > next {
-            return false;
-        }
-        next = next.max(r.end());
-        if next >= range.end() {
-            return true;
-        }
-    }
-    false
-}
-
-/// Sorted ranges joined where they touch or overlap.
-fn merge(sorted: Vec<Range>) -> Vec<Range> {
-    let mut out: Vec<Range> = Vec::with_capacity(sorted.len());
-    for r in sorted {
-        match out.last_mut() {
-            Some(last) if last.end() >= r.start() => {
-                *last = Range::new(last.start(), last.end().max(r.end())).unwrap_or(*last);
-            }
-            _ => out.push(r),
-        }
-    }
-    out
 }

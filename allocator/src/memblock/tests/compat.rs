@@ -2,20 +2,17 @@
 
 use super::*;
 use crate::bugs::BugSet;
-use crate::{AllocRequest, BootMem, Error, NodePolicy, OnFail, Range, ReserveMode, MAX_NODES};
-
-const DEF: ReserveMode = ReserveMode::Default;
-const EXCL: ReserveMode = ReserveMode::Exclusive;
+use crate::memblock::testkit::{self, DEF, EXCL};
+use crate::testing::{boot, on, release, req};
+use crate::{AllocRequest, BootMem, Error, NodePolicy, OnFail, MAX_NODES};
 
 /// A backend in `direction` with room for `cap` regions per array, `map`
 /// registered (start, end, nid) and set up.
 fn booted_with(direction: Direction, cap: usize, map: &[(u64, u64, Nid)]) -> MemblockBootMem {
-    let mut mb = MemblockBootMem::with_capacity(BugSet::NONE, direction, cap);
-    for &(start, end, nid) in map {
-        assert_eq!(mb.add_memory(r(start, end), nid), Ok(()));
-    }
-    assert_eq!(mb.setup(), Ok(()));
-    mb
+    boot(
+        MemblockBootMem::with_capacity(BugSet::NONE, direction, cap),
+        map,
+    )
 }
 
 /// Top-down with the kernel's capacity.
@@ -27,24 +24,6 @@ fn booted(map: &[(u64, u64, Nid)]) -> MemblockBootMem {
 fn booted_bu(map: &[(u64, u64, Nid)]) -> MemblockBootMem {
     booted_with(Direction::BottomUp, INIT_MEMBLOCK_REGIONS, map)
 }
-
-fn req(size: u64, align: u64) -> AllocRequest {
-    AllocRequest::new(size, align)
-}
-
-fn on(nid: Nid, policy: NodePolicy, mut base: AllocRequest) -> AllocRequest {
-    base.nid = Some(nid);
-    base.policy = policy;
-    base
-}
-
-fn release(mb: &mut MemblockBootMem) -> (Outcome<u64>, Vec<Range>) {
-    let mut got = Vec::new();
-    let count = mb.release_all(&mut |range| got.push(range));
-    (count, got)
-}
-
-use crate::Outcome;
 
 // ---- identity and life ---------------------------------------------------
 
@@ -74,13 +53,7 @@ fn names_and_profiles() {
 fn before_setup_only_add_memory_works() {
     let mut mb = MemblockBootMem::bottom_up(BugSet::NONE);
     assert_eq!(mb.add_memory(r(0, MIB), 0), Ok(()));
-    let unsupported = Err(Error::Unsupported);
-    assert_eq!(mb.reserve(P, P, DEF), unsupported);
-    assert_eq!(mb.reserve_node(0, P, P, DEF), unsupported);
-    assert_eq!(mb.free(P, 0), unsupported);
-    assert_eq!(mb.free_node(0, P, P), unsupported);
-    assert_eq!(mb.alloc(&req(P, P)), Err(Error::Unsupported));
-    assert_eq!(release(&mut mb).0, Err(Error::Unsupported));
+    testkit::expect_unsupported_before_setup(&mut mb, DEF);
     assert!(!mb.native().bottom_up() && !mb.native().can_resize());
     assert_eq!(mb.setup(), Ok(()));
     assert!(mb.native().bottom_up() && mb.native().can_resize());
@@ -91,18 +64,7 @@ fn before_setup_only_add_memory_works() {
 
 #[test]
 fn every_call_after_release_all_is_retired() {
-    let mut mb = booted(&[(0, MIB, 0)]);
-    assert!(release(&mut mb).0.is_ok());
-    let retired = Err(Error::Retired);
-    assert_eq!(mb.add_memory(r(MIB, 2 * MIB), 0), retired);
-    assert_eq!(mb.setup(), retired);
-    assert_eq!(mb.reserve(P, P, DEF), retired);
-    assert_eq!(mb.reserve_node(0, P, 0, DEF), retired);
-    assert_eq!(mb.free(P, 0), retired);
-    assert_eq!(mb.free_node(0, P, P), retired);
-    assert_eq!(mb.alloc(&req(P, P)), Err(Error::Retired));
-    assert_eq!(release(&mut mb), (Err(Error::Retired), vec![]));
-    assert!(mb.metadata().is_empty() && mb.free_map().is_empty());
+    testkit::expect_retired_after_release_all(&mut booted(&[(0, MIB, 0)]));
 }
 
 // ---- add_memory ----------------------------------------------------------
@@ -113,14 +75,7 @@ fn every_call_after_release_all_is_retired() {
 #[test]
 fn add_memory_refuses_empty_ranges_bad_nodes_and_overlap_at_any_time() {
     let mut mb = MemblockBootMem::top_down(BugSet::NONE);
-    assert_eq!(mb.add_memory(r(P, P), 0), Err(Error::Invalid));
-    assert_eq!(mb.add_memory(r(0, P), MAX_NODES), Err(Error::Invalid));
-    assert_eq!(mb.add_memory(r(0, 4 * P), MAX_NODES - 1), Ok(()));
-    assert_eq!(mb.add_memory(r(4 * P - 1, 8 * P), 1), Err(Error::Invalid));
-    assert_eq!(mb.setup(), Ok(()));
-    assert_eq!(mb.add_memory(r(4 * P, 8 * P), 1), Ok(()));
-    assert_eq!(mb.add_memory(r(8 * P, 9 * P), 1), Ok(()));
-    assert_eq!(mb.add_memory(r(0, 1), 2), Err(Error::Invalid));
+    testkit::expect_add_memory_refusals(&mut mb);
     assert_eq!(
         layout(mb.native().memory()),
         vec![
@@ -136,13 +91,7 @@ fn add_memory_refuses_empty_ranges_bad_nodes_and_overlap_at_any_time() {
 #[test]
 fn add_memory_past_the_capacity_needs_setup() {
     let mut mb = MemblockBootMem::with_capacity(BugSet::NONE, Direction::TopDown, 2);
-    assert_eq!(mb.add_memory(r(0, MIB), 0), Ok(()));
-    assert_eq!(mb.add_memory(r(2 * MIB, 3 * MIB), 0), Ok(()));
-    assert_eq!(mb.add_memory(r(4 * MIB, 5 * MIB), 0), Err(Error::NoMem));
-    assert_eq!(mb.native().memory().cnt(), 2);
-    assert_eq!(mb.setup(), Ok(()));
-    assert_eq!(mb.add_memory(r(4 * MIB, 5 * MIB), 0), Ok(()));
-    assert_eq!(mb.metadata(), vec![r(3 * MIB - P, 3 * MIB)]);
+    testkit::expect_add_memory_past_the_capacity_to_need_setup(&mut mb);
     assert_eq!(
         mb.free_map(),
         vec![r(0, MIB), r(2 * MIB, 3 * MIB - P), r(4 * MIB, 5 * MIB)]
@@ -154,10 +103,7 @@ fn add_memory_past_the_capacity_needs_setup() {
 #[test]
 fn reserve_of_size_zero_is_ok_anywhere_and_overflow_is_invalid() {
     let mut mb = booted(&[(0, MIB, 0)]);
-    assert_eq!(mb.reserve(u64::MAX, 0, EXCL), Ok(()));
-    assert_eq!(mb.reserve_node(99, 5 * MIB, 0, DEF), Ok(()));
-    assert_eq!(mb.reserve(u64::MAX - 10, 20, DEF), Err(Error::Invalid));
-    assert_eq!(mb.reserve(P, u64::MAX, DEF), Err(Error::Invalid));
+    testkit::expect_reserve_size_zero_ok_and_overflow_invalid(&mut mb);
     assert_eq!(mb.free_map(), vec![r(0, MIB)]);
 }
 
@@ -235,11 +181,7 @@ fn reserve_errors_put_invalid_before_busy() {
 
 #[test]
 fn free_of_size_zero_is_ok_and_overflow_is_invalid() {
-    let mut mb = booted(&[(0, MIB, 0)]);
-    assert_eq!(mb.free(u64::MAX, 0), Ok(()));
-    assert_eq!(mb.free_node(7, u64::MAX, 0), Ok(()));
-    assert_eq!(mb.free(u64::MAX - 10, 20), Err(Error::Invalid));
-    assert_eq!(mb.free_node(0, 2, u64::MAX), Err(Error::Invalid));
+    testkit::expect_free_size_zero_ok_and_overflow_invalid(&mut booted(&[(0, MIB, 0)]));
 }
 
 /// ```text
@@ -293,14 +235,8 @@ fn free_checks_ram_and_nodes_before_double_free() {
 #[test]
 fn a_doubled_array_is_metadata_that_cannot_be_freed() {
     let mut mb = booted_with(Direction::TopDown, 4, &[(0, MIB, 0)]);
-    for i in 1..=5 {
-        assert_eq!(mb.reserve(2 * i * P, 1, DEF), Ok(()));
-    }
-    let array = r(MIB - P, MIB);
-    assert_eq!(mb.metadata(), vec![array]);
-    assert_eq!(mb.free(MIB - P, P), Err(Error::Invalid));
-    assert_eq!(mb.free(MIB - 2 * P, 2 * P), Err(Error::Invalid));
-    assert_eq!(mb.reserve(MIB - 1, 1, EXCL), Err(Error::Busy));
+    let array = testkit::double_the_reserved_array(&mut mb);
+    testkit::expect_the_doubled_array_kept(&mut mb);
     assert_eq!(mb.reserve(MIB - 1, 1, DEF), Ok(()));
     assert_eq!(mb.metadata(), vec![array]);
 }
