@@ -88,11 +88,21 @@ pub enum Bug {
     /// exclusive reserve that meets a taken page in its second block does
     /// not release what it reserved in the first block.
     K1SkipRollback,
+    /// memblock, mainline v6.18 by code reading, unfixed there; found by
+    /// this harness (memblock_bu, 2026-11-22): `memblock_add_range` counts
+    /// the gaps once and keeps the count while it doubles the reserved
+    /// array. The doubling frees the old array; when that array lies inside
+    /// the range being reserved and its bytes had merged into a bigger
+    /// region, freeing it splits the region and opens a gap the stale count
+    /// misses, so the insert pass runs past `max` (in the kernel
+    /// `memblock_insert_region`'s `BUG_ON(type->cnt >= type->max)`; here
+    /// an error, so a valid reserve fails). The backend recounts by default.
+    M0StaleGapCount,
 }
 
 impl Bug {
     /// Every bug, in id order.
-    pub const ALL: [Bug; 7] = [
+    pub const ALL: [Bug; 8] = [
         Bug::R1RelativeAlign,
         Bug::R2ReserveFirstRange,
         Bug::B1LooseMerge,
@@ -100,6 +110,7 @@ impl Bug {
         Bug::B4GoalFirstNodeOnly,
         Bug::B7ReserveOneNode,
         Bug::K1SkipRollback,
+        Bug::M0StaleGapCount,
     ];
 
     /// The short id used by `--bug` and `BOOTFUZZ_BUG`.
@@ -112,6 +123,7 @@ impl Bug {
             Bug::B4GoalFirstNodeOnly => "B4",
             Bug::B7ReserveOneNode => "B7",
             Bug::K1SkipRollback => "K1",
+            Bug::M0StaleGapCount => "M0",
         }
     }
 
@@ -124,6 +136,7 @@ impl Bug {
             | Bug::B4GoalFirstNodeOnly
             | Bug::B7ReserveOneNode => "bootmem",
             Bug::K1SkipRollback => "bootmem2",
+            Bug::M0StaleGapCount => "memblock",
         }
     }
 
@@ -135,7 +148,7 @@ impl Bug {
                 BugClass::Overlap
             }
             Bug::B4GoalFirstNodeOnly => BugClass::GoalOrLimit,
-            Bug::K1SkipRollback => BugClass::Robustness,
+            Bug::K1SkipRollback | Bug::M0StaleGapCount => BugClass::Robustness,
         }
     }
 
@@ -156,6 +169,9 @@ impl Bug {
             }
             Bug::B4GoalFirstNodeOnly => {
                 "0f3caba211b \"bootmem: respect goal more likely\" (v2.6.27-rc1)"
+            }
+            Bug::M0StaleGapCount => {
+                "memblock_add_range's stale gap count after memblock_double_array (v6.18, code reading)"
             }
             Bug::K1SkipRollback => {
                 "mark_bootmem rollback, \"bootmem: free/reserve helpers\" (v2.6.27-rc1), transposed to bootmem2 blocks"
