@@ -26,10 +26,12 @@ fn expected_kinds(class: BugClass) -> &'static [FindingKind] {
 
 #[test]
 fn every_planted_bug_is_found_within_20k_scenarios() {
-    // M0 needs a rare shape (a reserve over the live doubled array that had
-    // merged into a bigger region); its regression in corpus/regressions
-    // pins it instead (`memblock-recount-gaps-after-doubling.scn`).
-    for bug in Bug::ALL.into_iter().filter(|b| *b != Bug::M0StaleGapCount) {
+    // X1 and X2 were found by fuzzing and need rare shapes; their
+    // regressions in corpus/regressions pin them instead (below).
+    for bug in Bug::ALL
+        .into_iter()
+        .filter(|b| !matches!(b, Bug::X1StaleGapCount | Bug::X2SentinelBelowEnd))
+    {
         let backend = match find_backend(bug.backend()) {
             Some(b) => b,
             None => panic!("{bug}: backend {} is not registered", bug.backend()),
@@ -70,23 +72,34 @@ fn every_planted_bug_is_found_within_20k_scenarios() {
     }
 }
 
-/// The regression found by fuzzing memblock_bu fails again with the
-/// mainline behaviour planted back, and passes without it.
+/// Each regression found by fuzzing fails again with the mainline
+/// behaviour planted back, and passes without it.
 #[test]
-fn m0_regression_fails_with_the_stale_gap_count_planted() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../corpus/regressions/memblock-recount-gaps-after-doubling.scn"
-    );
-    let source = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let scenario = oracles::text::parse(&source).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let backend = find_backend("memblock_bu").unwrap_or_else(|| panic!("memblock_bu"));
-    assert!(run(&scenario, &[backend]).findings.is_empty());
-    let planted = run_with_bugs(
-        &scenario,
-        &[backend],
-        BugSet::NONE.with(Bug::M0StaleGapCount),
-    );
-    assert_eq!(planted.findings.len(), 1, "{:?}", planted.findings);
-    assert_eq!(planted.findings[0].kind, FindingKind::WrongOutcome);
+fn harness_found_regressions_fail_with_their_bug_planted() {
+    for (file, backend, bug, kind) in [
+        (
+            "memblock-recount-gaps-after-doubling.scn",
+            "memblock_bu",
+            Bug::X1StaleGapCount,
+            FindingKind::WrongOutcome,
+        ),
+        (
+            "memblock-no-search-below-a-range-from-zero.scn",
+            "nobootmem",
+            Bug::X2SentinelBelowEnd,
+            FindingKind::WrongOutcome,
+        ),
+    ] {
+        let path = format!(
+            "{}/../corpus/regressions/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let source = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let scenario = oracles::text::parse(&source).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let info = find_backend(backend).unwrap_or_else(|| panic!("{backend}"));
+        assert!(run(&scenario, &[info]).findings.is_empty(), "{file}");
+        let planted = run_with_bugs(&scenario, &[info], BugSet::NONE.with(bug));
+        assert_eq!(planted.findings.len(), 1, "{file}: {:?}", planted.findings);
+        assert_eq!(planted.findings[0].kind, kind, "{file}");
+    }
 }

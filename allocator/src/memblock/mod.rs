@@ -72,12 +72,15 @@
 //!   reserved array's memory while it is live
 //!   (`a_second_memory_doubling_can_put_the_reserved_array_on_the_memory_array`).
 //! - **A reservation from address 0 or 1 can swallow the new reserved
-//!   array.** The "below the new range" search of `memblock_double_array`
+//!   array** (planted by `Bug::X2SentinelBelowEnd`; skipped by default,
+//!   found by this harness's fuzzing). The "below the new range" search of `memblock_double_array`
 //!   passes `min(new_area_start, current_limit)` as its end, which for 0 or
 //!   1 is `MEMBLOCK_ALLOC_ACCESSIBLE` / `_NOLEAKTRACE`, i.e. no bound; a
 //!   caller freeing its reservation later frees the array too
 //!   (`a_reservation_from_zero_can_swallow_the_new_reserved_array`).
-//! - **A stale count of new regions.** `memblock_add_range` keeps its
+//! - **A stale count of new regions** (the variant where freeing the old
+//!   array adds a gap is planted by `Bug::X1StaleGapCount`; the backend
+//!   recounts by default). `memblock_add_range` keeps its
 //!   count while the reserved array's own reservation takes a slot, so a
 //!   reservation can double the array twice (`release_all_keeps_the_doubled_arrays`),
 //!   and fail after the first doubling, leaving it in place

@@ -206,7 +206,7 @@ impl Memblock {
         // merged region, freeing it splits the region and adds a gap the
         // stale count misses, and the insert pass overflows the array
         // (memblock_insert_region's BUG_ON). Found by this harness; planted
-        // back by `Bug::M0StaleGapCount`. By default the gaps are recounted
+        // back by `Bug::X1StaleGapCount`. By default the gaps are recounted
         // after each doubling.
         let mut nr_new = array.count_gaps(base, end);
         if nr_new == 0 {
@@ -214,7 +214,7 @@ impl Memblock {
         }
         while self.array(which).cnt().saturating_add(nr_new) > self.array(which).max() {
             self.double_array(which, base, size)?;
-            if !self.bugs.has(Bug::M0StaleGapCount) {
+            if !self.bugs.has(Bug::X1StaleGapCount) {
                 nr_new = self.array(which).count_gaps(base, end);
             }
         }
@@ -315,8 +315,17 @@ impl Memblock {
             new_alloc,
             PAGE_SIZE,
         );
-        if addr.is_none() && avoid_size != 0 {
-            addr = self.find_in_range(0, avoid_start.min(limit), new_alloc, PAGE_SIZE);
+        // The kernel searches below with an end of min(new_area_start,
+        // current_limit); for a new area starting at 0 or 1 that end is
+        // MEMBLOCK_ALLOC_ACCESSIBLE or _NOLEAKTRACE, i.e. no bound, and the
+        // new array can land inside the range being reserved. Nothing
+        // page-aligned at or above PAGE_SIZE lies below PAGE_SIZE, so the
+        // search below is skipped there; `Bug::X2SentinelBelowEnd` plants
+        // the kernel's unbounded search back.
+        let below_end = avoid_start.min(limit);
+        let searchable = below_end >= PAGE_SIZE || self.bugs.has(Bug::X2SentinelBelowEnd);
+        if addr.is_none() && avoid_size != 0 && searchable {
+            addr = self.find_in_range(0, below_end, new_alloc, PAGE_SIZE);
         }
         let addr = addr.ok_or(no_space)?;
         let bytes = crate::Range::from_base_size(addr, new_alloc).ok_or(no_space)?;

@@ -3,6 +3,7 @@
 //! kernel's order of steps shows.
 
 use super::*;
+use crate::bugs::{Bug, BugSet};
 
 /// 128 separated single pages of node 0 from `at` upward, every other
 /// page.
@@ -229,13 +230,13 @@ fn a_reserve_can_double_once_and_then_fail() {
 ///                          end of min(0, limit) = 0 = ACCESSIBLE
 ///   |rrrrrrrrrA|rrrrrr|    and the new array lands inside the range
 /// ```
-/// Expect (faithfully, a latent kernel quirk) the new reserved array
-/// inside the range being reserved: a caller that later frees what it
-/// reserved frees the array's memory too, and the next allocation hands
-/// the live array out.
+/// Expect, with the mainline behaviour planted (`Bug::X2SentinelBelowEnd`,
+/// a latent kernel quirk), the new reserved array inside the range being
+/// reserved: a caller that later frees what it reserved frees the array's
+/// memory too, and the next allocation hands the live array out.
 #[test]
 fn a_reservation_from_zero_can_swallow_the_new_reserved_array() {
-    let mut mb = resizable(4, 3);
+    let mut mb = resizable(4, 3).with_bugs(BugSet::NONE.with(Bug::X2SentinelBelowEnd));
     assert_eq!(mb.add_node(0, 0x10000, Some(0), NONE), Ok(()));
     for (base, end) in [(0, 0x100), (0x8000, 0x9000), (0xc000, 0x10000)] {
         assert_eq!(mb.reserve(base, end - base), Ok(()));
@@ -254,6 +255,30 @@ fn a_reservation_from_zero_can_swallow_the_new_reserved_array() {
     assert_eq!(mb.free(0, 0xc000), Ok(()));
     assert!(!mb.is_region_reserved(array.start(), array.len()));
     assert_eq!(mb.alloc(P, P), Ok(array.start()), "the live array");
+}
+
+/// The same map as above, without the planted quirk.
+///
+/// ```text
+///   |r|.......|rrrrrr|     reserve [0, 0xC000): no room above, and no
+///   [           )          search below 0
+/// ```
+/// Expect the reservation to fail for want of room to grow the array, and
+/// nothing to change: the array is never placed inside the range.
+#[test]
+fn a_reservation_from_zero_never_takes_its_own_range_for_the_array() {
+    let mut mb = resizable(4, 3);
+    assert_eq!(mb.add_node(0, 0x10000, Some(0), NONE), Ok(()));
+    for (base, end) in [(0, 0x100), (0x8000, 0x9000), (0xc000, 0x10000)] {
+        assert_eq!(mb.reserve(base, end - base), Ok(()));
+    }
+    let before = layout(mb.reserved());
+    assert_eq!(
+        mb.reserve(0, 0xc000),
+        Err(MemblockError::NoSpace(Array::Reserved))
+    );
+    assert_eq!(mb.reserved().placement(), None);
+    assert_eq!(layout(mb.reserved()), before);
 }
 
 /// ```text
