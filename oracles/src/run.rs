@@ -5,9 +5,18 @@
 //! Each call is judged in the same order: the backend makes the call (a
 //! Rust panic becomes `backend-panic`); the metadata it now reports is
 //! synced into the model as if it had appeared before the call's own effect
-//! (that is where memblock puts a doubled array); then the outcome is
-//! compared with the model's expectation, and a call that failed must leave
-//! the backend's free map as it was.
+//! (that is where memblock puts a doubled array), while metadata that
+//! disappeared stays taken until an allocation has been judged (its
+//! placement was found before the old array was freed); then the outcome
+//! is compared with the model's expectation, and a call that failed must
+//! leave the backend's free map as it was.
+//!
+//! One excuse exists, for backends whose metadata grows
+//! (`BootMem::metadata_growth`): a `NoMem` where the contract wanted `Ok`,
+//! or an allocation in a later stage or at another address than the
+//! policy's, is accepted only when the model shows no room for that growth
+//! outside the call's own range. From then on that backend is no longer
+//! compared with its differential peer.
 
 use crate::check::{self, Violation};
 use crate::differential::{self, Step, StepOutcome, Trace};
