@@ -107,11 +107,85 @@ pub enum Bug {
     /// inside the range being reserved; a caller freeing its reservation
     /// later frees the live array. The backend skips that search by default.
     X2SentinelBelowEnd,
+    /// bootmem, 4cc278b721d "bootmem: Make __alloc_bootmem_low_node fall
+    /// back to other nodes" (v2.6.27-rc1), undone: a node-preferring
+    /// request whose node has no room returns NULL instead of falling back
+    /// to the other nodes, while the other variants do fall back.
+    B5NodeNoFallback,
+    /// bootmem, 66d43e98ea6 "fix in __alloc_bootmem_core() when there is
+    /// no free page in first node's memory" (v2.6.15-rc6), undone: when a
+    /// node has no free page at all, the scan runs on into the bitmap's
+    /// padding bits and hits a BUG instead of moving to the next node.
+    B8FullNodePanics,
+    /// bootmem, ad09315cad1 "mm: fix alloc_bootmem_core to use fast
+    /// searching for all nodes" (v2.6.26-rc1), undone: after a candidate
+    /// fails, the index is advanced by the alignment step before it is
+    /// aligned, so the next aligned candidate is skipped: the first fit is
+    /// no longer complete (false out-of-memory or a higher placement).
+    B10SkipAfterFailedBlock,
+    /// bootmem, aa235fc712f "bootmem, x86: Fix 32bit numa system without
+    /// RAM on node 0" (v2.6.34-rc4), undone: `free_all_bootmem()` walks
+    /// only the first node, so every other node's free pages are lost at
+    /// hand-off.
+    B13ReleaseFirstNodeOnly,
+    /// bootmem, c91c4773b33 "bootmem: fix slab fallback on numa"
+    /// (v2.6.31-rc1), transposed: a node-specific request was served by a
+    /// node-blind allocator. Here the exact-node variant falls back to any
+    /// node when its own node has no room, so the result lies on the wrong
+    /// node.
+    B14ExactNodeIgnored,
+    /// bootmem2, aa235fc712f "bootmem, x86: Fix 32bit numa system without
+    /// RAM on node 0" (v2.6.34-rc4), transposed to bootmem2's blocks: the
+    /// hand-off walks only the blocks of the first node, so the free pages
+    /// of every other node are lost.
+    K2ReleaseFirstNodeOnly,
+    /// treemem, wli's tree bootmem changelog (2001, against 2.4.x /
+    /// 2.5.1-pre6): `segment_tree_intersects()` followed the wrong
+    /// children during its search, so an extent that intersects the query
+    /// is missed and a range already taken is handed out or reserved
+    /// again.
+    W2IntersectWrongChild,
+    /// treemem, 023accf5cdc1 "memblock: ensure there is no overflow in
+    /// memblock_overlaps_region()" (v5.14, 2021-06), transposed to
+    /// treemem's fit test: `start + size` is computed with wrapping
+    /// arithmetic, as in C, so a huge request wraps past 2^64 and "fits".
+    T1WrappingEnd,
+    /// early_res, 46cb27f5169 "x86: check range in reserve_early()"
+    /// (v2.6.30-rc3), undone: an empty reservation (`start == end`) is
+    /// recorded as an entry. The table ends at the first entry whose end is
+    /// 0 and every search treats `[s, s)` as overlapping what straddles s.
+    E4EmptyEntry,
+    /// early_res, 28b1c57d3c1 "x86: Dynamically increase early_res array
+    /// size" (v2.6.34-rc1), undone: the table never doubles; once it is
+    /// full `__reserve_early` panics "Too many early reservations".
+    E5FixedTable,
+    /// nobootmem, 337998587f8 "nobootmem, x86: Fix 32bit numa system
+    /// without RAM on node 0" (v2.6.34-rc4), undone: the NO_BOOTMEM
+    /// `free_all_bootmem()` hands over only node 0's free ranges, so every
+    /// other node's pages are lost.
+    E10FreeAllNodeZero,
+    /// memblock, 8f7a66051b7 "mm/memblock: properly handle overlaps and fix
+    /// error path" (v3.0, 2011), undone: when doubling the array fails
+    /// during an insert, the error path removes the array's last region
+    /// instead of the one just inserted, so an existing reservation is
+    /// forgotten and handed out again.
+    M5WrongRollback,
+    /// memblock, 023accf5cdc1 "memblock: ensure there is no overflow in
+    /// memblock_overlaps_region()" (v5.14, 2021-06), undone: the overlap
+    /// test adds `base + size` without capping it, so a range that wraps
+    /// past 2^64 is reported as overlapping nothing.
+    M15OverlapsWrap,
+    /// memblock, f1c2c19c498 "memblock: Fix memblock_is_region_reserved()
+    /// to return a boolean" (2010-08), undone: the call returned the index
+    /// of the overlapping region, or -1; an overlap with region 0 read as
+    /// 0, "not reserved". Reference section 8.6 files it under robustness;
+    /// the invariant the harness sees break is overlap.
+    L13RegionReservedIndex,
 }
 
 impl Bug {
     /// Every bug, in id order.
-    pub const ALL: [Bug; 9] = [
+    pub const ALL: [Bug; 23] = [
         Bug::R1RelativeAlign,
         Bug::R2ReserveFirstRange,
         Bug::B1LooseMerge,
@@ -121,6 +195,20 @@ impl Bug {
         Bug::K1SkipRollback,
         Bug::X1StaleGapCount,
         Bug::X2SentinelBelowEnd,
+        Bug::B5NodeNoFallback,
+        Bug::B8FullNodePanics,
+        Bug::B10SkipAfterFailedBlock,
+        Bug::B13ReleaseFirstNodeOnly,
+        Bug::B14ExactNodeIgnored,
+        Bug::K2ReleaseFirstNodeOnly,
+        Bug::W2IntersectWrongChild,
+        Bug::T1WrappingEnd,
+        Bug::E4EmptyEntry,
+        Bug::E5FixedTable,
+        Bug::E10FreeAllNodeZero,
+        Bug::M5WrongRollback,
+        Bug::M15OverlapsWrap,
+        Bug::L13RegionReservedIndex,
     ];
 
     /// The short id used by `--bug` and `BOOTFUZZ_BUG`.
@@ -135,6 +223,20 @@ impl Bug {
             Bug::K1SkipRollback => "K1",
             Bug::X1StaleGapCount => "X1",
             Bug::X2SentinelBelowEnd => "X2",
+            Bug::B5NodeNoFallback => "B5",
+            Bug::B8FullNodePanics => "B8",
+            Bug::B10SkipAfterFailedBlock => "B10",
+            Bug::B13ReleaseFirstNodeOnly => "B13",
+            Bug::B14ExactNodeIgnored => "B14",
+            Bug::K2ReleaseFirstNodeOnly => "K2",
+            Bug::W2IntersectWrongChild => "W2",
+            Bug::T1WrappingEnd => "T1",
+            Bug::E4EmptyEntry => "E4",
+            Bug::E5FixedTable => "E5",
+            Bug::E10FreeAllNodeZero => "E10",
+            Bug::M5WrongRollback => "M5",
+            Bug::M15OverlapsWrap => "M15",
+            Bug::L13RegionReservedIndex => "L13",
         }
     }
 
@@ -145,9 +247,21 @@ impl Bug {
             Bug::B1LooseMerge
             | Bug::B2NodeRelativeAlign
             | Bug::B4GoalFirstNodeOnly
-            | Bug::B7ReserveOneNode => "bootmem",
-            Bug::K1SkipRollback => "bootmem2",
-            Bug::X1StaleGapCount | Bug::X2SentinelBelowEnd => "memblock",
+            | Bug::B7ReserveOneNode
+            | Bug::B5NodeNoFallback
+            | Bug::B8FullNodePanics
+            | Bug::B10SkipAfterFailedBlock
+            | Bug::B13ReleaseFirstNodeOnly
+            | Bug::B14ExactNodeIgnored => "bootmem",
+            Bug::K1SkipRollback | Bug::K2ReleaseFirstNodeOnly => "bootmem2",
+            Bug::W2IntersectWrongChild | Bug::T1WrappingEnd => "treemem",
+            Bug::E4EmptyEntry | Bug::E5FixedTable => "early_res",
+            Bug::E10FreeAllNodeZero => "nobootmem",
+            Bug::X1StaleGapCount
+            | Bug::X2SentinelBelowEnd
+            | Bug::M5WrongRollback
+            | Bug::M15OverlapsWrap
+            | Bug::L13RegionReservedIndex => "memblock",
         }
     }
 
@@ -155,12 +269,25 @@ impl Bug {
     pub const fn class(self) -> BugClass {
         match self {
             Bug::R1RelativeAlign | Bug::B2NodeRelativeAlign => BugClass::Alignment,
-            Bug::R2ReserveFirstRange | Bug::B1LooseMerge | Bug::B7ReserveOneNode => {
-                BugClass::Overlap
-            }
+            Bug::R2ReserveFirstRange
+            | Bug::B1LooseMerge
+            | Bug::B7ReserveOneNode
+            | Bug::X2SentinelBelowEnd
+            | Bug::W2IntersectWrongChild
+            | Bug::M5WrongRollback
+            | Bug::L13RegionReservedIndex => BugClass::Overlap,
             Bug::B4GoalFirstNodeOnly => BugClass::GoalOrLimit,
-            Bug::K1SkipRollback | Bug::X1StaleGapCount => BugClass::Robustness,
-            Bug::X2SentinelBelowEnd => BugClass::Overlap,
+            Bug::B13ReleaseFirstNodeOnly
+            | Bug::K2ReleaseFirstNodeOnly
+            | Bug::E10FreeAllNodeZero => BugClass::LostPages,
+            Bug::B5NodeNoFallback | Bug::B14ExactNodeIgnored => BugClass::OutOfNode,
+            Bug::T1WrappingEnd | Bug::M15OverlapsWrap => BugClass::Overflow,
+            Bug::K1SkipRollback
+            | Bug::X1StaleGapCount
+            | Bug::B8FullNodePanics
+            | Bug::B10SkipAfterFailedBlock
+            | Bug::E4EmptyEntry
+            | Bug::E5FixedTable => BugClass::Robustness,
         }
     }
 
@@ -190,6 +317,48 @@ impl Bug {
             }
             Bug::K1SkipRollback => {
                 "mark_bootmem rollback, \"bootmem: free/reserve helpers\" (v2.6.27-rc1), transposed to bootmem2 blocks"
+            }
+            Bug::B5NodeNoFallback => {
+                "4cc278b721d \"bootmem: Make __alloc_bootmem_low_node fall back to other nodes\" (v2.6.27-rc1)"
+            }
+            Bug::B8FullNodePanics => {
+                "66d43e98ea6 \"fix in __alloc_bootmem_core() when there is no free page in first node's memory\" (v2.6.15-rc6)"
+            }
+            Bug::B10SkipAfterFailedBlock => {
+                "ad09315cad1 \"mm: fix alloc_bootmem_core to use fast searching for all nodes\" (v2.6.26-rc1)"
+            }
+            Bug::B13ReleaseFirstNodeOnly => {
+                "aa235fc712f \"bootmem, x86: Fix 32bit numa system without RAM on node 0\" (v2.6.34-rc4)"
+            }
+            Bug::B14ExactNodeIgnored => {
+                "c91c4773b33 \"bootmem: fix slab fallback on numa\" (v2.6.31-rc1), transposed to the exact-node variant"
+            }
+            Bug::K2ReleaseFirstNodeOnly => {
+                "aa235fc712f \"bootmem, x86: Fix 32bit numa system without RAM on node 0\" (v2.6.34-rc4), transposed to bootmem2 blocks"
+            }
+            Bug::W2IntersectWrongChild => {
+                "wli tree bootmem changelog (2001): segment_tree_intersects() followed the wrong children"
+            }
+            Bug::T1WrappingEnd => {
+                "023accf5cdc1 \"memblock: ensure there is no overflow in memblock_overlaps_region()\" (v5.14), transposed to treemem's fit test"
+            }
+            Bug::E4EmptyEntry => {
+                "46cb27f5169 \"x86: check range in reserve_early()\" (v2.6.30-rc3)"
+            }
+            Bug::E5FixedTable => {
+                "28b1c57d3c1 \"x86: Dynamically increase early_res array size\" (v2.6.34-rc1)"
+            }
+            Bug::E10FreeAllNodeZero => {
+                "337998587f8 \"nobootmem, x86: Fix 32bit numa system without RAM on node 0\" (v2.6.34-rc4)"
+            }
+            Bug::M5WrongRollback => {
+                "8f7a66051b7 \"mm/memblock: properly handle overlaps and fix error path\" (v3.0)"
+            }
+            Bug::M15OverlapsWrap => {
+                "023accf5cdc1 \"memblock: ensure there is no overflow in memblock_overlaps_region()\" (v5.14)"
+            }
+            Bug::L13RegionReservedIndex => {
+                "f1c2c19c498 \"memblock: Fix memblock_is_region_reserved() to return a boolean\" (2010-08)"
             }
         }
     }

@@ -33,6 +33,8 @@ pub struct Config {
     pub bugs: BugSet,
     /// Where the in-flight input and the reproducers go.
     pub artifacts: PathBuf,
+    /// Stop after the input that gave the first finding.
+    pub stop_on_finding: bool,
 }
 
 /// The outcome of a run.
@@ -75,7 +77,7 @@ pub fn run(config: &Config, out: &mut dyn Write) -> Result<Summary, CliError> {
     let mut progress = Progress::new(start);
     let mut execs: u64 = 0;
 
-    while !done(config, execs, start) {
+    while !done(config, execs, start) && !(config.stop_on_finding && !seen.is_empty()) {
         let len = usize::try_from(rng.up_to(config.max_len as u64)).unwrap_or(config.max_len);
         data.resize(len, 0);
         rng.fill(&mut data);
@@ -90,7 +92,14 @@ pub fn run(config: &Config, out: &mut dyn Write) -> Result<Summary, CliError> {
                 continue;
             }
             let saved = artifacts.save(finding, &data, &scenario, config.seed, config.bugs)?;
-            progress.suspend(|| writeln!(out, "finding: {finding} [{}]", saved.display()))?;
+            let at = start.elapsed().as_secs_f64();
+            progress.suspend(|| {
+                writeln!(
+                    out,
+                    "finding: {finding} [{}] (exec {execs}, {at:.3} s)",
+                    saved.display()
+                )
+            })?;
         }
         progress.update(Counters {
             execs,

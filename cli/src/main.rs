@@ -82,6 +82,9 @@ struct RunArgs {
     /// Directory for the in-flight input and the saved reproducers.
     #[arg(long, value_name = "DIR", default_value = "artifacts")]
     artifacts: PathBuf,
+    /// Stop at the first finding, as libFuzzer does by default.
+    #[arg(long)]
+    stop_on_finding: bool,
     #[command(flatten)]
     backends: BackendArgs,
 }
@@ -171,6 +174,7 @@ fn run(args: RunArgs, out: &mut dyn Write) -> Result<Status, CliError> {
         backends: select::chosen(&args.backends.backends)?,
         bugs: args.backends.bugs,
         artifacts: args.artifacts,
+        stop_on_finding: args.stop_on_finding,
     };
     writeln!(
         out,
