@@ -77,7 +77,7 @@ pub fn run(config: &Config, out: &mut dyn Write) -> Result<Summary, CliError> {
     let mut progress = Progress::new(start);
     let mut execs: u64 = 0;
 
-    while !done(config, execs, start) && !(config.stop_on_finding && !seen.is_empty()) {
+    while !done(config, execs, start, seen.len()) {
         let len = usize::try_from(rng.up_to(config.max_len as u64)).unwrap_or(config.max_len);
         data.resize(len, 0);
         rng.fill(&mut data);
@@ -118,8 +118,10 @@ pub fn run(config: &Config, out: &mut dyn Write) -> Result<Summary, CliError> {
     })
 }
 
-/// Whether the run has reached its run cap or its time.
-fn done(config: &Config, execs: u64, start: Instant) -> bool {
-    config.runs.is_some_and(|cap| execs >= cap)
+/// Whether the run has reached its run cap or its time, or its first
+/// finding when it stops there.
+fn done(config: &Config, execs: u64, start: Instant, findings: usize) -> bool {
+    (config.stop_on_finding && findings > 0)
+        || config.runs.is_some_and(|cap| execs >= cap)
         || config.time.is_some_and(|limit| start.elapsed() >= limit)
 }
