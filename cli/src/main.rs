@@ -16,6 +16,7 @@ mod progress;
 mod replay;
 mod select;
 mod show;
+mod zoo;
 
 use bootmem::BugSet;
 use clap::{Args, Parser, Subcommand};
@@ -44,6 +45,9 @@ enum Command {
     Show(ShowArgs),
     /// List the registered backends and their profiles.
     Backends,
+    /// Measure how fast the engines find each planted historical bug, with
+    /// a no-bug control; writes zoo.md, zoo.csv and runs.csv.
+    Zoo(ZooArgs),
 }
 
 /// `--backend`, shared by the commands that play scenarios.
@@ -99,6 +103,34 @@ struct ReplayArgs {
 }
 
 #[derive(Args)]
+struct ZooArgs {
+    /// The faults to measure (comma-separated ids) [default: every one].
+    #[arg(long = "fault", value_name = "IDS", value_parser = parse_bugs)]
+    faults: Option<BugSet>,
+    /// Seeds per fault and engine.
+    #[arg(long, value_name = "N", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    seeds: u64,
+    /// The first seed; the others follow it.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    first_seed: u64,
+    /// Time budget of each run, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    time: u64,
+    /// Runs at once (each is its own process).
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u64).range(1..=256))]
+    jobs: u64,
+    /// Directory for zoo.md, zoo.csv, runs.csv and the runs' artifacts.
+    #[arg(long, value_name = "DIR", default_value = "zoo")]
+    out: PathBuf,
+    /// Skip the false-positive control.
+    #[arg(long)]
+    no_control: bool,
+}
+
+#[derive(Args)]
 struct ShowArgs {
     /// An input: `.scn` text or raw engine bytes.
     #[arg(value_name = "FILE")]
@@ -149,6 +181,7 @@ fn dispatch(command: Command) -> Result<Status, CliError> {
                 .map(Status::from_found)
         }
         Command::Show(args) => show::show(&args.file, &mut out).map(|()| Status::Clean),
+        Command::Zoo(args) => zoo(args, &mut out),
         Command::Backends => {
             backends::print_table(&oracles::backends(), &mut out)?;
             Ok(Status::Clean)
@@ -195,4 +228,33 @@ fn run(args: RunArgs, out: &mut dyn Write) -> Result<Status, CliError> {
     let summary = engine::run(&config, out)?;
     writeln!(out, "{summary}")?;
     Ok(Status::from_found(summary.findings > 0))
+}
+
+fn zoo(args: ZooArgs, out: &mut dyn Write) -> Result<Status, CliError> {
+    let exe = std::env::current_exe().map_err(|e| CliError::io("bootfuzz", e))?;
+    let bugs = match args.faults {
+        Some(set) => set.bugs(),
+        None => bootmem::Bug::ALL.to_vec(),
+    };
+    let config = zoo::Config {
+        bugs,
+        seeds: (0..args.seeds)
+            .map(|i| args.first_seed.wrapping_add(i))
+            .collect(),
+        time: Duration::from_secs(args.time),
+        out: args.out,
+        jobs: usize::try_from(args.jobs).unwrap_or(1),
+        control: !args.no_control,
+    };
+    let board = zoo::run(&exe, &config, out)?;
+    if board.sound() {
+        writeln!(out, "zoo: control clean, every run completed")?;
+        Ok(Status::Clean)
+    } else {
+        writeln!(
+            out,
+            "zoo: FAILED: the control found something or a run failed (see above): a defect in the harness"
+        )?;
+        Ok(Status::Findings)
+    }
 }

@@ -85,6 +85,13 @@ impl FindingKind {
     }
 }
 
+impl FindingKind {
+    /// The kind named `name` as SPEC section 6 spells it, if any.
+    pub fn from_name(name: &str) -> Option<FindingKind> {
+        FindingKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
 impl fmt::Display for FindingKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

@@ -4,25 +4,9 @@
 //! oracle failing on a faulty backend, with bugs from the allocators'
 //! history rather than made up for the test.
 
-use bootmem::{Bug, BugClass, BugSet};
+use bootmem::{Bug, BugSet};
+use oracles::bug_kinds::expected_kinds;
 use oracles::{decode, find_backend, run, run_with_bugs, FindingKind};
-
-/// The finding kinds that count as catching a bug of `class`.
-fn expected_kinds(class: BugClass) -> &'static [FindingKind] {
-    match class {
-        BugClass::Overlap => &[FindingKind::Overlap],
-        BugClass::Alignment => &[FindingKind::Misaligned],
-        BugClass::LostPages => &[FindingKind::LostPages],
-        BugClass::OutOfNode => &[FindingKind::OutOfNode],
-        BugClass::GoalOrLimit => &[FindingKind::Goal, FindingKind::Limit],
-        BugClass::Overflow => &[FindingKind::BackendPanic],
-        BugClass::Robustness => &[
-            FindingKind::BackendPanic,
-            FindingKind::WrongOutcome,
-            FindingKind::Hang,
-        ],
-    }
-}
 
 #[test]
 fn every_planted_bug_is_found_within_20k_scenarios() {
