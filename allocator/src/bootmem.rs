@@ -79,8 +79,8 @@ use crate::ram::RamList;
 use crate::range::{align_up, is_page_aligned, page_up, pfn_down, pfn_up};
 use crate::search::{Fit, Stage};
 use crate::{
-    AllocRequest, BootMem, Error, Granularity, MetadataHandoff, Nid, Outcome, Pfn, PhysAddr,
-    Placement, Profile, Range, Registration, ReserveMode, PAGE_SHIFT,
+    AllocRequest, BootMem, Error, Granularity, MetadataHandoff, Nid, NodePolicy, Outcome, Pfn,
+    PhysAddr, Placement, Profile, Range, Registration, ReserveMode, PAGE_SHIFT,
 };
 
 /// The classic bootmem backend: registered RAM ranges plus, once set up, one
@@ -191,7 +191,17 @@ impl BootmemData {
         let map = &self.node_bootmem_map;
         let mut pos = from;
         loop {
-            let start = self.align_pfn(bugs, map.next_free(pos, max)?, step)?;
+            let free = map.next_free(pos, max);
+            if bugs.has(Bug::B8FullNodePanics) && pos < max {
+                // Planted: no `if (i >= eidx) break;` after the aligned
+                // `find_next_zero_bit`, which returns `eidx` when nothing
+                // is free: the scan goes on past the window.
+                let start = self.align_pfn(bugs, free.unwrap_or(max), step)?;
+                if start >= max {
+                    return self.scan_past_the_window(start, pages);
+                }
+            }
+            let start = self.align_pfn(bugs, free?, step)?;
             let end = start.checked_add(pages)?;
             if start >= max || end > max {
                 return None;
@@ -200,12 +210,38 @@ impl BootmemData {
                 return Some(start);
             };
             let aligned = self.align_pfn(bugs, taken, step)?;
-            pos = if aligned == taken {
+            pos = if bugs.has(Bug::B10SkipAfterFailedBlock) {
+                // Planted: `i = ALIGN(j, incr)`, then the loop's `i += incr`.
+                aligned.checked_add(step)?
+            } else if aligned == taken {
                 taken.checked_add(step)?
             } else {
                 aligned
             };
         }
+    }
+
+    /// [`Bug::B8FullNodePanics`]: the 2.6.15 scan at an index `i` at or
+    /// past the window's end, without the `i >= eidx` break that
+    /// 66d43e98ea6 (v2.6.15-rc6) added. `test_bit(i)` reads a bit past the
+    /// window: a page of the node cut off by the limit, or past the node's
+    /// span, which reads clear (this port's bitmap keeps no set padding; the
+    /// kernel read on past its map). A set bit moves on and ends the pass,
+    /// as does a block of more than one page (`j >= eidx`); a single page
+    /// is "found" and `BUG_ON(start >= eidx)` fires.
+    fn scan_past_the_window(&self, i: Pfn, pages: u64) -> Option<Pfn> {
+        let bit = Pages {
+            lo: i,
+            hi: i.saturating_add(1),
+        };
+        if pages > 1 || self.node_bootmem_map.any_taken(bit) {
+            return None;
+        }
+        panic!(
+            "kernel BUG at mm/bootmem.c: __alloc_bootmem_core: BUG_ON(start >= eidx) at \
+             pfn {i:#x}, node {}",
+            self.nid
+        );
     }
 
     /// The per-node allocator (`alloc_bootmem_core` 2.6.27,
@@ -542,7 +578,16 @@ impl BootMem for ClassicBootmem {
     fn alloc(&mut self, req: &AllocRequest) -> Outcome<PhysAddr> {
         let ready = self.state.ready_mut()?;
         let fit = Fit::of(req)?;
-        Stage::plan(req)
+        let mut policy = req.policy;
+        if self.bugs.has(Bug::B5NodeNoFallback) {
+            // Planted: the node variant is the per-node core alone.
+            policy = NodePolicy::Exact;
+        }
+        if self.bugs.has(Bug::B14ExactNodeIgnored) {
+            // Planted: the exact-node variant falls back to any node.
+            policy = NodePolicy::Prefer;
+        }
+        Stage::plan(&AllocRequest { policy, ..*req })
             .into_iter()
             .find_map(|stage| ready.alloc_stage(req, fit, stage))
             .ok_or(req.failure())
@@ -554,6 +599,9 @@ impl BootMem for ClassicBootmem {
         let ready = self.state.retire()?;
         let mut count = 0;
         for b in &ready.bdata {
+            if self.bugs.has(Bug::B13ReleaseFirstNodeOnly) && b.nid != 0 {
+                continue; // Planted: `free_all_bootmem_core(NODE_DATA(0)->bdata)`.
+            }
             let runs = b.node_bootmem_map.free_runs().chain([b.map_pages]);
             count += Pages::hand_over(runs, sink);
         }
@@ -824,6 +872,28 @@ mod tests {
         contract::every_call_after_release_all_is_retired(booted);
     }
 
+    /// ```text
+    ///   |.|B|r|.............|B|...............|
+    ///    0 1 2               16
+    /// ```
+    /// Expect release_all to walk every node (aa235fc712f); with B13 only
+    /// node 0 is walked: its 1 + 13 free pages and its bitmap page, 15 in
+    /// all, and node 1's 16 pages are lost. On a map without RAM on node 0
+    /// (the commit's 32-bit NUMA case) nothing at all is handed over.
+    #[test]
+    fn release_all_walks_every_node_and_b13_only_node_0() {
+        let b13 = BugSet::NONE.with(Bug::B13ReleaseFirstNodeOnly);
+        let mut buggy = booted_with(b13, &TWO_NODES);
+        assert_eq!(buggy.reserve(2 * P, 1, ReserveMode::Default), Ok(()));
+        let (count, got) = release(&mut buggy);
+        assert_eq!(count, Ok(15));
+        assert_eq!(got, vec![r(0, P), r(3 * P, 16 * P), r(P, 2 * P)]);
+        let no_node_0 = [(0, 16 * P, 1), (16 * P, 32 * P, 2)];
+        assert_eq!(release(&mut booted(&no_node_0)).0, Ok(32));
+        let (count, got) = release(&mut booted_with(b13, &no_node_0));
+        assert_eq!((count, got), (Ok(0), vec![]));
+    }
+
     // ---- reserve -------------------------------------------------------
 
     /// ```text
@@ -1032,6 +1102,61 @@ mod tests {
         assert_eq!(bm.alloc(&req(P, P)), Ok(2 * P));
         assert_eq!(bm.alloc(&req(P, P)), Ok(3 * P));
         assert_eq!(bm.alloc(&req(P, P)), Err(Error::NoMem));
+    }
+
+    /// ```text
+    ///   |.|B|.|.|.|r|.|.|.|.|.|.|     one node, pages 0..12
+    ///    0 1 2 3 4 5 6 7 8 9 10 11
+    ///            [  4  ]              the block at page 4 fails at page 5
+    /// ```
+    /// Expect 4 pages aligned to 4 pages at page 8: after the failed block
+    /// the search goes on at page 5 aligned up. With B10 the index is
+    /// advanced by the step after aligning (page 12), skipping page 8, and
+    /// the request fails although page 8 fits.
+    #[test]
+    fn a_failed_block_resumes_at_the_next_aligned_page_and_b10_skips_it() {
+        let map = [(0, 12 * P, 0)];
+        let b10 = BugSet::NONE.with(Bug::B10SkipAfterFailedBlock);
+        for (bugs, want) in [(BugSet::NONE, Ok(8 * P)), (b10, Err(Error::NoMem))] {
+            let mut bm = booted_with(bugs, &map);
+            assert_eq!(bm.reserve(5 * P, P, ReserveMode::Default), Ok(()));
+            assert_eq!(bm.alloc(&req(4 * P, 4 * P)), want);
+        }
+    }
+
+    /// ```text
+    ///   |.|B|rrrrrr|B|. node 1 .|     node 0: pages 0..8, node 1: 8..16
+    ///    0 1 2    8 9
+    /// ```
+    /// Expect a page-sized request to skip the full node 0 and get page 9.
+    /// With B8 the scan of node 0 runs past its last bit, reads a clear bit
+    /// there and hits `BUG_ON(start >= eidx)`: a panic. A two-page request
+    /// fails its block past the end (`j >= eidx`) and still moves on.
+    #[test]
+    fn a_full_node_is_skipped_and_b8_panics_on_it() {
+        let map = [(0, 8 * P, 0), (8 * P, 16 * P, 1)];
+        let full_node_0 = |bugs| {
+            let mut bm = booted_with(bugs, &map);
+            assert_eq!(
+                bm.reserve_node(0, 2 * P, 6 * P, ReserveMode::Default),
+                Ok(())
+            );
+            bm
+        };
+        assert_eq!(full_node_0(BugSet::NONE).alloc(&req(P, P)), Ok(9 * P));
+        let b8 = BugSet::NONE.with(Bug::B8FullNodePanics);
+        assert_eq!(full_node_0(b8).alloc(&req(2 * P, P)), Ok(9 * P));
+        let mut buggy = full_node_0(b8);
+        let panicked =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| buggy.alloc(&req(P, P))));
+        let message = panicked
+            .err()
+            .and_then(|p| p.downcast::<String>().ok())
+            .map(|m| *m);
+        assert!(
+            message.is_some_and(|m| m.contains("BUG_ON(start >= eidx)")),
+            "B8 must panic"
+        );
     }
 
     /// ```text
@@ -1309,6 +1434,55 @@ mod tests {
         let mut no_node = req(P, P);
         no_node.policy = NodePolicy::Exact;
         assert_eq!(bm.alloc(&no_node), Ok(10 * P));
+    }
+
+    /// ```text
+    ///   |.|B|rrrrrr|B|. node 1 .|     node 0: pages 0..8, node 1: 8..16
+    ///    0 1 2    8 9
+    /// ```
+    /// Expect Prefer on the full node 0 to fall back to node 1 (page 9;
+    /// 4cc278b721d), and the next request with no node to get page 10.
+    /// With B5 the node variant stays on node 0 and fails, while the
+    /// request with no node still gets page 9.
+    #[test]
+    fn prefer_falls_back_to_other_nodes_and_b5_does_not() {
+        let map = [(0, 8 * P, 0), (8 * P, 16 * P, 1)];
+        let prefer = on(0, NodePolicy::Prefer, req(P, P));
+        let b5 = BugSet::NONE.with(Bug::B5NodeNoFallback);
+        let cases = [
+            (BugSet::NONE, Ok(9 * P), Ok(10 * P)),
+            (b5, Err(Error::NoMem), Ok(9 * P)),
+        ];
+        for (bugs, want, then_any_node) in cases {
+            let mut bm = booted_with(bugs, &map);
+            assert_eq!(
+                bm.reserve_node(0, 2 * P, 6 * P, ReserveMode::Default),
+                Ok(())
+            );
+            assert_eq!(bm.alloc(&prefer), want);
+            assert_eq!(bm.alloc(&req(P, P)), then_any_node);
+        }
+    }
+
+    /// ```text
+    ///   |.|B|rrrrrr|B|. node 1 .|     node 0: pages 0..8, node 1: 8..16
+    ///    0 1 2    8 9
+    /// ```
+    /// Expect Exact on the full node 0 to fail. With B14 it falls back to
+    /// node 1 and returns page 9, on the wrong node.
+    #[test]
+    fn exact_never_leaves_its_node_and_b14_does() {
+        let map = [(0, 8 * P, 0), (8 * P, 16 * P, 1)];
+        let exact = on(0, NodePolicy::Exact, req(P, P));
+        let b14 = BugSet::NONE.with(Bug::B14ExactNodeIgnored);
+        for (bugs, want) in [(BugSet::NONE, Err(Error::NoMem)), (b14, Ok(9 * P))] {
+            let mut bm = booted_with(bugs, &map);
+            assert_eq!(
+                bm.reserve_node(0, 2 * P, 6 * P, ReserveMode::Default),
+                Ok(())
+            );
+            assert_eq!(bm.alloc(&exact), want);
+        }
     }
 
     /// ```text

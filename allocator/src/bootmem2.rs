@@ -479,8 +479,13 @@ impl BootMem for Bootmem2 {
     /// over (free pages plus bitmap pages, as `free_all_bootmem` counts).
     fn release_all(&mut self, sink: &mut dyn FnMut(Range)) -> Outcome<u64> {
         let ready = self.state.retire()?;
-        let free = ready.blocks.iter().flat_map(|b| b.map.free_runs());
-        let bitmaps = ready.blocks.iter().map(|b| b.bitmap_at);
+        let mut blocks: Vec<&Block> = ready.blocks.iter().collect();
+        if self.bugs.has(Bug::K2ReleaseFirstNodeOnly) {
+            // Planted: only node 0's blocks are walked (`NODE_DATA(0)`).
+            blocks.retain(|b| b.nid == 0);
+        }
+        let free = blocks.iter().flat_map(|b| b.map.free_runs());
+        let bitmaps = blocks.iter().map(|b| b.bitmap_at);
         Ok(Pages::hand_over(free.chain(bitmaps), sink))
     }
 
@@ -970,6 +975,30 @@ mod tests {
                 r(2 * P, 3 * P),
             ]
         );
+    }
+
+    /// ```text
+    ///   node: 0                               1
+    ///        |. B B r . . . . . . . . . . . .|. . . . . . . . . . . . . . . .|
+    ///        0                               16                              32
+    /// ```
+    /// Expect release_all to walk the blocks of every node (31 pages, as
+    /// above); with K2 only node 0's block is walked: its 1 + 12 free pages
+    /// and its own bitmap, 14 in all, and node 1's 16 free pages and its
+    /// bitmap (page 2) are lost. Without RAM on node 0 nothing is handed
+    /// over.
+    #[test]
+    fn release_all_walks_every_node_and_k2_only_node_0() {
+        let k2 = BugSet::NONE.with(Bug::K2ReleaseFirstNodeOnly);
+        let mut buggy = booted_with(&[(0, 16 * P, 0), (16 * P, 32 * P, 1)], k2);
+        assert_eq!(buggy.reserve(3 * P, 1, ReserveMode::Default), Ok(()));
+        let (count, got) = release(&mut buggy);
+        assert_eq!(count, Ok(14));
+        assert_eq!(got, vec![r(0, P), r(4 * P, 16 * P), r(P, 2 * P)]);
+        let no_node_0 = [(0, 16 * P, 1), (16 * P, 32 * P, 2)];
+        assert_eq!(release(&mut booted(&no_node_0)).0, Ok(32));
+        let (count, got) = release(&mut booted_with(&no_node_0, k2));
+        assert_eq!((count, got), (Ok(0), vec![]));
     }
 
     #[test]

@@ -109,13 +109,18 @@ pub enum Bug {
     X2SentinelBelowEnd,
     /// bootmem, 4cc278b721d "bootmem: Make __alloc_bootmem_low_node fall
     /// back to other nodes" (v2.6.27-rc1), undone: a node-preferring
-    /// request whose node has no room returns NULL instead of falling back
-    /// to the other nodes, while the other variants do fall back.
+    /// request is the per-node core alone (the node from the goal, then
+    /// from its start), so when its node has no room it returns NULL
+    /// instead of falling back to the other nodes, while the other variants
+    /// do fall back.
     B5NodeNoFallback,
     /// bootmem, 66d43e98ea6 "fix in __alloc_bootmem_core() when there is
-    /// no free page in first node's memory" (v2.6.15-rc6), undone: when a
-    /// node has no free page at all, the scan runs on into the bitmap's
-    /// padding bits and hits a BUG instead of moving to the next node.
+    /// no free page in first node's memory" (v2.6.15-rc6), undone: when no
+    /// free page is left from the scan's position to the end of the node's
+    /// window (a full node), the scan does not stop at `eidx`; it tests the
+    /// bit past the window (past the node's span it reads clear), and a
+    /// single-page request whose bit is clear hits `BUG_ON(start >= eidx)`
+    /// (here a panic) instead of moving to the next node.
     B8FullNodePanics,
     /// bootmem, ad09315cad1 "mm: fix alloc_bootmem_core to use fast
     /// searching for all nodes" (v2.6.26-rc1), undone: after a candidate
@@ -125,8 +130,8 @@ pub enum Bug {
     B10SkipAfterFailedBlock,
     /// bootmem, aa235fc712f "bootmem, x86: Fix 32bit numa system without
     /// RAM on node 0" (v2.6.34-rc4), undone: `free_all_bootmem()` walks
-    /// only the first node, so every other node's free pages are lost at
-    /// hand-off.
+    /// only node 0 (`NODE_DATA(0)`), so every other node's free pages and
+    /// bitmap are lost at hand-off, all of them when node 0 has no RAM.
     B13ReleaseFirstNodeOnly,
     /// bootmem, c91c4773b33 "bootmem: fix slab fallback on numa"
     /// (v2.6.31-rc1), transposed: a node-specific request was served by a
@@ -136,8 +141,8 @@ pub enum Bug {
     B14ExactNodeIgnored,
     /// bootmem2, aa235fc712f "bootmem, x86: Fix 32bit numa system without
     /// RAM on node 0" (v2.6.34-rc4), transposed to bootmem2's blocks: the
-    /// hand-off walks only the blocks of the first node, so the free pages
-    /// of every other node are lost.
+    /// hand-off walks only the blocks of node 0, so the free pages of every
+    /// other node's blocks, and those blocks' bitmaps, are lost.
     K2ReleaseFirstNodeOnly,
     /// treemem, wli's tree bootmem changelog (2001, against 2.4.x /
     /// 2.5.1-pre6): `segment_tree_intersects()` followed the wrong
