@@ -599,7 +599,7 @@ impl BootMem for ClassicBootmem {
         let ready = self.state.retire()?;
         let mut count = 0;
         for b in &ready.bdata {
-            if self.bugs.has(Bug::B13ReleaseFirstNodeOnly) && b.nid != 0 {
+            if self.bugs.has(Bug::B13ReleaseNodeZeroOnly) && b.nid != 0 {
                 continue; // Planted: `free_all_bootmem_core(NODE_DATA(0)->bdata)`.
             }
             let runs = b.node_bootmem_map.free_runs().chain([b.map_pages]);
@@ -882,7 +882,7 @@ mod tests {
     /// (the commit's 32-bit NUMA case) nothing at all is handed over.
     #[test]
     fn release_all_walks_every_node_and_b13_only_node_0() {
-        let b13 = BugSet::NONE.with(Bug::B13ReleaseFirstNodeOnly);
+        let b13 = BugSet::NONE.with(Bug::B13ReleaseNodeZeroOnly);
         let mut buggy = booted_with(b13, &TWO_NODES);
         assert_eq!(buggy.reserve(2 * P, 1, ReserveMode::Default), Ok(()));
         let (count, got) = release(&mut buggy);

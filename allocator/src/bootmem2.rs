@@ -480,7 +480,7 @@ impl BootMem for Bootmem2 {
     fn release_all(&mut self, sink: &mut dyn FnMut(Range)) -> Outcome<u64> {
         let ready = self.state.retire()?;
         let mut blocks: Vec<&Block> = ready.blocks.iter().collect();
-        if self.bugs.has(Bug::K2ReleaseFirstNodeOnly) {
+        if self.bugs.has(Bug::K2ReleaseNodeZeroOnly) {
             // Planted: only node 0's blocks are walked (`NODE_DATA(0)`).
             blocks.retain(|b| b.nid == 0);
         }
@@ -989,7 +989,7 @@ mod tests {
     /// over.
     #[test]
     fn release_all_walks_every_node_and_k2_only_node_0() {
-        let k2 = BugSet::NONE.with(Bug::K2ReleaseFirstNodeOnly);
+        let k2 = BugSet::NONE.with(Bug::K2ReleaseNodeZeroOnly);
         let mut buggy = booted_with(&[(0, 16 * P, 0), (16 * P, 32 * P, 1)], k2);
         assert_eq!(buggy.reserve(3 * P, 1, ReserveMode::Default), Ok(()));
         let (count, got) = release(&mut buggy);

@@ -132,7 +132,7 @@ pub enum Bug {
     /// RAM on node 0" (v2.6.34-rc4), undone: `free_all_bootmem()` walks
     /// only node 0 (`NODE_DATA(0)`), so every other node's free pages and
     /// bitmap are lost at hand-off, all of them when node 0 has no RAM.
-    B13ReleaseFirstNodeOnly,
+    B13ReleaseNodeZeroOnly,
     /// bootmem, c91c4773b33 "bootmem: fix slab fallback on numa"
     /// (v2.6.31-rc1), transposed: a node-specific request was served by a
     /// node-blind allocator. Here the exact-node variant falls back to any
@@ -143,7 +143,7 @@ pub enum Bug {
     /// RAM on node 0" (v2.6.34-rc4), transposed to bootmem2's blocks: the
     /// hand-off walks only the blocks of node 0, so the free pages of every
     /// other node's blocks, and those blocks' bitmaps, are lost.
-    K2ReleaseFirstNodeOnly,
+    K2ReleaseNodeZeroOnly,
     /// treemem, wli's tree bootmem changelog (2001, against 2.4.x /
     /// 2.5.1-pre6): `segment_tree_intersects()` followed the wrong
     /// children during its search, so an extent that intersects the query
@@ -203,9 +203,9 @@ impl Bug {
         Bug::B5NodeNoFallback,
         Bug::B8FullNodePanics,
         Bug::B10SkipAfterFailedBlock,
-        Bug::B13ReleaseFirstNodeOnly,
+        Bug::B13ReleaseNodeZeroOnly,
         Bug::B14ExactNodeIgnored,
-        Bug::K2ReleaseFirstNodeOnly,
+        Bug::K2ReleaseNodeZeroOnly,
         Bug::W2IntersectWrongChild,
         Bug::T1WrappingEnd,
         Bug::E4EmptyEntry,
@@ -231,9 +231,9 @@ impl Bug {
             Bug::B5NodeNoFallback => "B5",
             Bug::B8FullNodePanics => "B8",
             Bug::B10SkipAfterFailedBlock => "B10",
-            Bug::B13ReleaseFirstNodeOnly => "B13",
+            Bug::B13ReleaseNodeZeroOnly => "B13",
             Bug::B14ExactNodeIgnored => "B14",
-            Bug::K2ReleaseFirstNodeOnly => "K2",
+            Bug::K2ReleaseNodeZeroOnly => "K2",
             Bug::W2IntersectWrongChild => "W2",
             Bug::T1WrappingEnd => "T1",
             Bug::E4EmptyEntry => "E4",
@@ -256,9 +256,9 @@ impl Bug {
             | Bug::B5NodeNoFallback
             | Bug::B8FullNodePanics
             | Bug::B10SkipAfterFailedBlock
-            | Bug::B13ReleaseFirstNodeOnly
+            | Bug::B13ReleaseNodeZeroOnly
             | Bug::B14ExactNodeIgnored => "bootmem",
-            Bug::K1SkipRollback | Bug::K2ReleaseFirstNodeOnly => "bootmem2",
+            Bug::K1SkipRollback | Bug::K2ReleaseNodeZeroOnly => "bootmem2",
             Bug::W2IntersectWrongChild | Bug::T1WrappingEnd => "treemem",
             Bug::E4EmptyEntry | Bug::E5FixedTable => "early_res",
             Bug::E10FreeAllNodeZero => "nobootmem",
@@ -282,9 +282,9 @@ impl Bug {
             | Bug::M5WrongRollback
             | Bug::L13RegionReservedIndex => BugClass::Overlap,
             Bug::B4GoalFirstNodeOnly => BugClass::GoalOrLimit,
-            Bug::B13ReleaseFirstNodeOnly
-            | Bug::K2ReleaseFirstNodeOnly
-            | Bug::E10FreeAllNodeZero => BugClass::LostPages,
+            Bug::B13ReleaseNodeZeroOnly | Bug::K2ReleaseNodeZeroOnly | Bug::E10FreeAllNodeZero => {
+                BugClass::LostPages
+            }
             Bug::B5NodeNoFallback | Bug::B14ExactNodeIgnored => BugClass::OutOfNode,
             Bug::T1WrappingEnd | Bug::M15OverlapsWrap => BugClass::Overflow,
             Bug::K1SkipRollback
@@ -332,13 +332,13 @@ impl Bug {
             Bug::B10SkipAfterFailedBlock => {
                 "ad09315cad1 \"mm: fix alloc_bootmem_core to use fast searching for all nodes\" (v2.6.26-rc1)"
             }
-            Bug::B13ReleaseFirstNodeOnly => {
+            Bug::B13ReleaseNodeZeroOnly => {
                 "aa235fc712f \"bootmem, x86: Fix 32bit numa system without RAM on node 0\" (v2.6.34-rc4)"
             }
             Bug::B14ExactNodeIgnored => {
                 "c91c4773b33 \"bootmem: fix slab fallback on numa\" (v2.6.31-rc1), transposed to the exact-node variant"
             }
-            Bug::K2ReleaseFirstNodeOnly => {
+            Bug::K2ReleaseNodeZeroOnly => {
                 "aa235fc712f \"bootmem, x86: Fix 32bit numa system without RAM on node 0\" (v2.6.34-rc4), transposed to bootmem2 blocks"
             }
             Bug::W2IntersectWrongChild => {

@@ -533,25 +533,33 @@ pub fn check_release(
     }
     let expected = model.expected_release(metadata_released);
     let sunk_merged = crate::model::merge_ranges(sunk.into_iter());
+    // Judge each run by what was missed, not by the whole run, and report
+    // lost free pages before unreleased metadata: a node skipped at hand-off
+    // loses both, and its free pages are what the buddy allocator misses.
+    let mut missed_metadata = None;
     for want in &expected {
-        let covered = sunk_merged.iter().any(|r| r.contains(*want));
-        if covered {
+        let missed = uncovered(*want, &sunk_merged);
+        if missed.is_empty() {
             continue;
         }
-        let is_meta = model.pieces(*want).any(|s| s.state == State::Metadata);
-        return if is_meta {
-            violation(
-                FindingKind::Metadata,
-                "metadata-not-released",
-                format!("metadata pages in {want} were not released"),
-            )
-        } else {
-            violation(
+        let lost_free = missed
+            .iter()
+            .any(|gap| model.pieces(*gap).any(|s| s.state == State::Free));
+        if lost_free {
+            return violation(
                 FindingKind::LostPages,
                 "free-pages-not-released",
                 format!("free pages in {want} were not released"),
-            )
-        };
+            );
+        }
+        missed_metadata.get_or_insert(*want);
+    }
+    if let Some(want) = missed_metadata {
+        return violation(
+            FindingKind::Metadata,
+            "metadata-not-released",
+            format!("metadata pages in {want} were not released"),
+        );
     }
     if pages != count {
         return violation(
@@ -561,4 +569,49 @@ pub fn check_release(
         );
     }
     None
+}
+
+/// The parts of `want` that no range of `covers` (sorted, merged) holds.
+fn uncovered(want: Range, covers: &[Range]) -> Vec<Range> {
+    let mut gaps = Vec::new();
+    let mut at = want.start();
+    for c in covers {
+        if c.end() <= at || c.start() >= want.end() {
+            continue;
+        }
+        if c.start() > at {
+            gaps.extend(Range::new(at, c.start()));
+        }
+        at = at.max(c.end());
+    }
+    if at < want.end() {
+        gaps.extend(Range::new(at, want.end()));
+    }
+    gaps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(start: u64, end: u64) -> Range {
+        Range::new(start, end).unwrap_or_else(|| panic!("bad range {start:#x}..{end:#x}"))
+    }
+
+    #[test]
+    fn uncovered_lists_the_gaps_of_a_run_between_the_released_ranges() {
+        //   want     [0x1000 ........................ 0x9000)
+        //   released        [0x3000 0x4000)  [0x6000 ......... 0xa000)
+        //   missed   [0x1000 0x3000)  [0x4000 0x6000)
+        let covers = [r(0x3000, 0x4000), r(0x6000, 0xa000)];
+        assert_eq!(
+            uncovered(r(0x1000, 0x9000), &covers),
+            vec![r(0x1000, 0x3000), r(0x4000, 0x6000)]
+        );
+        assert_eq!(uncovered(r(0x3000, 0x4000), &covers), vec![]);
+        assert_eq!(
+            uncovered(r(0xa000, 0xb000), &covers),
+            vec![r(0xa000, 0xb000)]
+        );
+    }
 }
