@@ -148,17 +148,28 @@ pub enum Bug {
     /// 2.5.1-pre6): `segment_tree_intersects()` followed the wrong
     /// children during its search, so an extent that intersects the query
     /// is missed and a range already taken is handed out or reserved
-    /// again.
+    /// again. Here it is the walk listing the extents an allocation or a
+    /// reservation carves: at a node wholly past the range it turns right
+    /// instead of left, so the extents on that node's left keep their
+    /// bytes free.
     W2IntersectWrongChild,
     /// treemem, 023accf5cdc1 "memblock: ensure there is no overflow in
     /// memblock_overlaps_region()" (v5.14, 2021-06), transposed to
     /// treemem's fit test: `start + size` is computed with wrapping
-    /// arithmetic, as in C, so a huge request wraps past 2^64 and "fits".
+    /// arithmetic, as in C, so a placement that starts near 2^64 (its goal
+    /// is there) wraps past 2^64, "fits" and is handed out. (A huge size
+    /// never gets that far: the size tree's length tests cannot wrap.)
     T1WrappingEnd,
     /// early_res, 46cb27f5169 "x86: check range in reserve_early()"
     /// (v2.6.30-rc3), undone: an empty reservation (`start == end`) is
-    /// recorded as an entry. The table ends at the first entry whose end is
-    /// 0 and every search treats `[s, s)` as overlapping what straddles s.
+    /// recorded as an entry, which the overlap test `end > r->start &&
+    /// start < r->end` finds in every range that straddles s. Recording it
+    /// strictly inside a reservation panics "Overlapping early
+    /// reservations"; later, an allocation across s is moved past it
+    /// (`bad_addr`), an exclusive reserve across it is Busy, and
+    /// `free_early_partial` across it loops forever (here a panic). (An
+    /// empty entry at 0 looked like a free slot to the kernel; here it
+    /// takes a slot.)
     E4EmptyEntry,
     /// early_res, 28b1c57d3c1 "x86: Dynamically increase early_res array
     /// size" (v2.6.34-rc1), undone: the table never doubles; once it is

@@ -49,7 +49,8 @@ impl fmt::Debug for Name {
 /// name[15]; char overlap_ok; }` (v2.6.34 `kernel/early_res.c`).
 ///
 /// `start < end` always: the kernel marks an unused slot with `end == 0`,
-/// and here unused slots are simply not in the list.
+/// and here unused slots are simply not in the list. (With E4 planted,
+/// [`crate::bugs::Bug::E4EmptyEntry`], an entry may be empty.)
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Entry {
     pub(super) start: PhysAddr,

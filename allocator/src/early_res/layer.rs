@@ -10,7 +10,8 @@
 //!   bytes not yet reserved: each maximal unreserved piece becomes one
 //!   `reserve_early` entry, so the table's no-overlap rule holds and
 //!   nothing is refused. (2.6.34's `reserve_bootmem` under NO_BOOTMEM just
-//!   panicked.)
+//!   panicked.) An empty reserve is `reserve_early(base, base)`, which
+//!   ignores it (46cb27f5169), wherever `base` is.
 //! - **free** is byte exact and needs every byte reserved; it is then
 //!   `free_early_partial`, which trims, splits and drops entries. (2.6.34's
 //!   `free_bootmem` was `free_early`, an exact match or a panic; the
@@ -61,6 +62,12 @@
 //!
 //! A call that fails changes nothing: each call works on a copy of the
 //! table and keeps it only on success.
+//!
+//! The table's other refusals, `Overlapping` and `TooMany`, never meet a
+//! call the layer has prepared (it checks for overlaps and makes room
+//! first). Only a planted bug gets them there (E4: an empty entry; E5: a
+//! table that never doubles), and then they are what they were in the
+//! kernel: panics.
 
 use super::entry::{Name, ResError};
 use super::table::{EarlyRes, Split, MAX_EARLY_RES_X};
@@ -89,7 +96,8 @@ pub struct EarlyResBootMem {
     state: Lifecycle<EarlyRes>,
     /// Slots of the static table `setup` starts with.
     capacity: usize,
-    /// Planted historical bugs ([`crate::bugs`]); none is planted yet.
+    /// Planted historical bugs ([`crate::bugs`]), handed to the table at
+    /// `setup`: E4 and E5.
     bugs: BugSet,
     /// Calls that failed because the table had to double and found no room.
     table_failures: u64,
@@ -146,7 +154,7 @@ impl EarlyResBootMem {
     }
 
     /// As [`EarlyResBootMem::new`], with the historical `bugs` planted
-    /// ([`crate::bugs`]; none exists for early_res yet).
+    /// ([`crate::bugs`]).
     pub fn with_bugs(bugs: BugSet) -> EarlyResBootMem {
         EarlyResBootMem::with_capacity_and_bugs(MAX_EARLY_RES_X, bugs)
     }
@@ -195,9 +203,16 @@ impl EarlyResBootMem {
     }
 
     /// Maps a table error of a call the contract expects to succeed.
+    ///
+    /// # Panics
+    ///
+    /// On [`ResError::Overlapping`] and [`ResError::TooMany`], the kernel's
+    /// panics, which only a planted bug lets through (module docs).
     fn table_error(failures: &mut u64, err: ResError) -> Error {
-        if matches!(err, ResError::NoSpaceForTable | ResError::TooMany) {
-            *failures += 1;
+        match err {
+            ResError::Overlapping { .. } | ResError::TooMany => panic!("{err}"),
+            ResError::NoSpaceForTable => *failures += 1,
+            _ => {}
         }
         Error::NoMem
     }
@@ -247,7 +262,9 @@ impl EarlyResBootMem {
     ) -> Outcome<()> {
         let table = self.state.ready_mut()?;
         if size == 0 {
-            return Ok(());
+            return table
+                .reserve_early(base, base, RESERVE_NAME)
+                .map_err(|e| Self::table_error(&mut self.table_failures, e));
         }
         let range = Range::from_base_size(base, size).ok_or(Error::Invalid)?;
         self.ram.check_node(nid, range)?;
@@ -357,7 +374,7 @@ impl BootMem for EarlyResBootMem {
     /// repeated.
     fn setup(&mut self) -> Outcome<()> {
         self.state.set_up(|| {
-            let mut table = EarlyRes::with_capacity(self.capacity);
+            let mut table = EarlyRes::with_capacity_and_bugs(self.capacity, self.bugs);
             for r in self.ram.ranges() {
                 table.add_ram(r.range);
             }
@@ -462,13 +479,27 @@ mod tests {
     //! hole.
 
     use super::*;
-    use crate::testing::{boot, r, release, req, P};
+    use crate::bugs::Bug;
+    use crate::testing::{above, boot, r, release, req, P};
     use crate::{NodePolicy, OnFail, MAX_NODES};
 
     /// An early_res of `capacity` static slots with `map` registered
     /// (start, end, nid) and set up.
     fn booted(capacity: usize, map: &[(u64, u64, Nid)]) -> EarlyResBootMem {
         boot(EarlyResBootMem::with_capacity(capacity), map)
+    }
+
+    /// As [`booted`], with `bug` planted.
+    fn planted(bug: Bug, capacity: usize, map: &[(u64, u64, Nid)]) -> EarlyResBootMem {
+        let bugs = BugSet::NONE.with(bug);
+        boot(EarlyResBootMem::with_capacity_and_bugs(capacity, bugs), map)
+    }
+
+    /// The message of the panic `f` raises, or `None` when it returns.
+    fn panic_message(f: impl FnOnce()) -> Option<String> {
+        let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).err()?;
+        let text = payload.downcast_ref::<String>().cloned();
+        text.or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
     }
 
     fn entries(er: &EarlyResBootMem) -> Vec<(u64, u64, String)> {
@@ -710,6 +741,82 @@ mod tests {
         assert_eq!((entries(&er), er.table_failures()), (before, 4));
         assert_eq!(er.free(0x1000, 8), Ok(()), "a trim needs no slot");
         assert_eq!(er.table_failures(), 4);
+    }
+
+    /// ```text
+    ///   |....AAAA......|   RAM [0x1000, 0x2000), A = [0x1400, 0x1800)
+    ///          ^   ^       empty reserves at 0x1600 (inside A) and 0x1a00
+    /// ```
+    /// Expect empty reserves to be Ok and to add no entry (46cb27f5169), so
+    /// that a reserve, a free and an allocation across 0x1a00 work. With E4
+    /// the empty reserve inside A panics "Overlapping early reservations";
+    /// the one at 0x1a00 is recorded as `[0x1a00, 0x1a00)`, which the
+    /// overlap test sees in every range that straddles 0x1a00: an exclusive
+    /// reserve across it is Busy, a free across it would loop forever (a
+    /// panic here), and an allocation is moved past it.
+    #[test]
+    fn an_empty_reserve_adds_no_entry_and_e4_records_one() {
+        let map = [(0x1000, 0x2000, 0)];
+        let (x, d) = (ReserveMode::Exclusive, ReserveMode::Default);
+        let across = above(0x1900, req(0x200, 1));
+        let mut er = booted(32, &map);
+        assert_eq!(er.reserve(0x1400, 0x400, x), Ok(()));
+        assert_eq!(er.reserve(0x1600, 0, x), Ok(()));
+        assert_eq!(er.reserve(0x1a00, 0, d), Ok(()));
+        assert_eq!(entries(&er).len(), 1);
+        assert_eq!(er.reserve(0x1900, 0x200, x), Ok(()));
+        assert_eq!(er.free(0x1900, 0x200), Ok(()));
+        assert_eq!(er.alloc(&across), Ok(0x1900));
+
+        let mut e4 = planted(Bug::E4EmptyEntry, 32, &map);
+        assert_eq!(e4.reserve(0x1400, 0x400, x), Ok(()));
+        let inside = panic_message(|| {
+            let _ = e4.reserve(0x1600, 0, x);
+        });
+        assert!(inside.is_some_and(|m| m.starts_with("Overlapping early reservations")));
+        assert_eq!(e4.reserve(0x1a00, 0, d), Ok(()));
+        assert_eq!(entries(&e4)[1], (0x1a00, 0x1a00, RESERVE_NAME.to_string()));
+        assert_eq!(e4.reserve(0x1900, 0x200, x), Err(Error::Busy));
+        assert_eq!(e4.reserve(0x1900, 0x200, d), Ok(()));
+        let across_free = panic_message(|| {
+            let _ = e4.free(0x1900, 0x200);
+        });
+        assert!(across_free.is_some_and(|m| m.contains("loops forever")));
+        assert_eq!(e4.free(0x1900, 0x100), Ok(()), "up to 0x1a00");
+        assert_eq!(e4.free(0x1a00, 0x100), Ok(()), "from 0x1a00");
+        assert_eq!(e4.alloc(&across), Ok(0x1a00), "moved past 0x1a00");
+    }
+
+    /// ```text
+    ///   capacity 4, RAM [0x1000, 0x2000)
+    ///   |r.r.r.r.r.......|   five exclusive reserves of 0x100 bytes
+    /// ```
+    /// Expect the table to double when two slots are left, and all five to
+    /// succeed. With E5 it never doubles: four entries fill the static
+    /// table and the fifth panics "Too many early reservations".
+    #[test]
+    fn a_full_table_doubles_and_e5_panics_instead() {
+        let map = [(0x1000, 0x2000, 0)];
+        let x = ReserveMode::Exclusive;
+        let bases = [0x1000, 0x1200, 0x1400, 0x1600];
+        let mut er = booted(4, &map);
+        for base in bases {
+            assert_eq!(er.reserve(base, 0x100, x), Ok(()));
+        }
+        assert_eq!(er.reserve(0x1800, 0x100, x), Ok(()));
+        assert_eq!(er.table().map(EarlyRes::max), Some(8));
+        assert_eq!(er.metadata().len(), 1);
+
+        let mut e5 = planted(Bug::E5FixedTable, 4, &map);
+        for base in bases {
+            assert_eq!(e5.reserve(base, 0x100, x), Ok(()));
+        }
+        assert_eq!(e5.table().map(|t| (t.count(), t.max())), Some((4, 4)));
+        assert!(e5.metadata().is_empty());
+        let fifth = panic_message(|| {
+            let _ = e5.reserve(0x1800, 0x100, x);
+        });
+        assert_eq!(fifth.as_deref(), Some("Too many early reservations"));
     }
 
     // ---- free ----------------------------------------------------------

@@ -3,6 +3,7 @@
 //! `__check_and_double_early_res`, as in v2.6.34 `kernel/early_res.c`.
 
 use super::entry::{Entry, Name, ResError};
+use crate::bugs::{Bug, BugSet};
 use crate::range::page_down;
 use crate::{PhysAddr, Range};
 
@@ -53,6 +54,9 @@ pub struct EarlyRes {
     /// Where the table lives once it has doubled into RAM; `None` while it
     /// is the static `early_res_x[]` in kernel data, outside managed memory.
     pub(super) table: Option<Range>,
+    /// Planted historical bugs ([`crate::bugs`]): E4 in
+    /// [`EarlyRes::reserve_early`], E5 in [`EarlyRes::would_double`].
+    pub(super) bugs: BugSet,
 }
 
 impl Default for EarlyRes {
@@ -71,11 +75,17 @@ impl EarlyRes {
     /// table would double to zero slots) and no RAM. Small capacities make
     /// doubling reachable in short scenarios.
     pub fn with_capacity(capacity: usize) -> EarlyRes {
+        EarlyRes::with_capacity_and_bugs(capacity, BugSet::NONE)
+    }
+
+    /// As [`EarlyRes::with_capacity`], with the historical `bugs` planted.
+    pub fn with_capacity_and_bugs(capacity: usize, bugs: BugSet) -> EarlyRes {
         EarlyRes {
             e820: Vec::new(),
             entries: Vec::new(),
             max: capacity.max(1),
             table: None,
+            bugs,
         }
     }
 
@@ -156,13 +166,18 @@ impl EarlyRes {
     /// kernel's panic), and then nothing has changed, not even the doubling.
     /// Because the doubling comes first, a reservation that doubles the
     /// table may take the bytes of the table it just moved away from.
+    ///
+    /// With E4 planted ([`Bug::E4EmptyEntry`]) the check of 46cb27f5169 is
+    /// gone: an empty `[s, s)` goes through like any range, and is recorded
+    /// unless `s` lies strictly inside an entry, which the overlap test
+    /// `end > r->start && start < r->end` sees as an overlap.
     pub fn reserve_early(
         &mut self,
         start: PhysAddr,
         end: PhysAddr,
         name: &str,
     ) -> Result<(), ResError> {
-        if start >= end {
+        if start >= end && !self.bugs.has(Bug::E4EmptyEntry) {
             return Ok(());
         }
         self.transact(|t| t.reserve_body(start, end, Name::new(name)))
@@ -380,7 +395,15 @@ impl EarlyRes {
     /// checks first (`reserve_early`, `reserve_early_without_check`), would
     /// make one of those checks double the table: 28b1c57d3c1 doubles when
     /// free slots are `max(max/8, 2)` or fewer.
+    ///
+    /// With E5 planted ([`Bug::E5FixedTable`]) 28b1c57d3c1 is undone: the
+    /// table never doubles, so once its slots are used up the next entry
+    /// is [`ResError::TooMany`], the kernel's panic "Too many early
+    /// reservations".
     pub(super) fn would_double(&self, insertions: usize) -> bool {
+        if self.bugs.has(Bug::E5FixedTable) {
+            return false;
+        }
         let Some(before_last) = insertions.checked_sub(1) else {
             return false;
         };
@@ -473,6 +496,13 @@ impl EarlyRes {
     }
 
     /// The loop of `free_early_partial` for `start < end`.
+    ///
+    /// # Panics
+    ///
+    /// When an entry the overlap test finds has no byte to drop, which only
+    /// an empty entry (E4 planted) can be: the kernel's `goto try_next`
+    /// finds it again forever. The hang is re-created as a panic, so that
+    /// the harness sees it.
     pub(super) fn free_partial(
         &mut self,
         start: PhysAddr,
@@ -486,6 +516,9 @@ impl EarlyRes {
             self.drop_range_partial(i, start, end, split)?;
             if r.start <= start && end <= r.end {
                 break; // the "hole" case: nothing else can overlap
+            }
+            if self.entries.get(i) == Some(&r) {
+                panic!("free_early_partial [{start:#x}, {end:#x}) loops forever on {r:?}");
             }
         }
         Ok(())

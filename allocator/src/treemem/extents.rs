@@ -16,7 +16,9 @@
 //! - [`Extents::containing`] and [`Extents::intersects`],
 //!   `segment_tree_contains_point()` and `segment_tree_intersects()`, the
 //!   two searches whose wrong-child bug (reference 8.5, W2) the changelog
-//!   fixed;
+//!   fixed, and [`Extents::overlapping`], the walk that lists every extent
+//!   a range intersects for `segment_complement()`; W2 can be planted there
+//!   ([`crate::bugs::Bug::W2IntersectWrongChild`]);
 //! - [`Extents::steal_candidate`] and [`Extents::steal`]: page stealing.
 //!
 //! Each mutating operation first counts the nodes it needs ([`Extents::
@@ -25,6 +27,7 @@
 
 use super::pool::{Idx, Node, Pool, NIL, NODES_PER_PAGE};
 use super::treap::{self, ByAddr, BySize};
+use crate::bugs::{Bug, BugSet};
 use crate::range::{is_page_aligned, page_up};
 use crate::{Error, Outcome, PhysAddr, Range, PAGE_SIZE};
 
@@ -36,16 +39,26 @@ pub(super) struct Extents {
     addr_root: Idx,
     /// Root of the tree ordered by size.
     size_root: Idx,
+    /// Planted historical bugs: W2 here, T1 in the fit test of
+    /// [`super::place`].
+    bugs: BugSet,
 }
 
 impl Extents {
-    /// An empty set over a pool of `nr_segments` static nodes.
-    pub(super) fn new(nr_segments: u64) -> Extents {
+    /// An empty set over a pool of `nr_segments` static nodes, with `bugs`
+    /// planted.
+    pub(super) fn new(nr_segments: u64, bugs: BugSet) -> Extents {
         Extents {
             pool: Pool::new(nr_segments),
             addr_root: NIL,
             size_root: NIL,
+            bugs,
         }
+    }
+
+    /// The planted bugs.
+    pub(super) fn bugs(&self) -> BugSet {
+        self.bugs
     }
 
     /// The node in slot `i`.
@@ -169,7 +182,10 @@ impl Extents {
     /// The extents sharing a byte with `range`, in address order: a walk of
     /// the address tree that skips every subtree that lies wholly before or
     /// after it (extents are disjoint and sorted, so their ends are sorted
-    /// too).
+    /// too). With W2 planted, a node wholly past `range` sends the walk to
+    /// its right child instead of its left, so only extents reached by
+    /// right turns alone are found and the rest stay free when `range` is
+    /// carved.
     pub(super) fn overlapping(&self, range: Range) -> Vec<Idx> {
         let mut out = Vec::new();
         if !range.is_empty() {
@@ -185,7 +201,15 @@ impl Extents {
         let n = self.node(t);
         // Everything left of n ends at or before n.start.
         if n.start > range.start() {
-            self.collect(n.addr.left, range, out);
+            // W2, wli's changelog: the search followed the wrong child. Here
+            // a node wholly past the range sends it right, where nothing
+            // can overlap, so every extent on its left is missed.
+            let next = if self.bugs.has(Bug::W2IntersectWrongChild) && n.start >= range.end() {
+                n.addr.right
+            } else {
+                n.addr.left
+            };
+            self.collect(next, range, out);
         }
         if n.range().overlaps(range) {
             out.push(t);

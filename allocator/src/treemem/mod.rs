@@ -30,7 +30,11 @@
 //!   `treap_node_t **` for a `treap_node_t *`, is a type confusion Rust's
 //!   types rule out; W2, `segment_tree_contains_point()` and
 //!   `segment_tree_intersects()` following the wrong children, is what the
-//!   search tests of `tree_tests.rs` and the invariant walk guard.
+//!   search tests of `tree_tests.rs` and the invariant walk guard, and it
+//!   can be planted in the overlap walk
+//!   ([`crate::bugs::Bug::W2IntersectWrongChild`]). T1, a fit test whose
+//!   `start + size` wraps as C's does, can be planted in `place.rs`
+//!   ([`crate::bugs::Bug::T1WrappingEnd`]).
 //!
 //! # Decisions beyond the sources
 //!
@@ -92,8 +96,8 @@ pub struct TreeMem {
     state: State,
     /// Static pool size (`NR_SEGMENTS`).
     nr_segments: u64,
-    /// Planted historical bugs ([`crate::bugs`]); none are defined for
-    /// treemem, the set is kept for the harness.
+    /// Planted historical bugs ([`crate::bugs`]): W2 and T1, handed to the
+    /// extent set when `setup` builds it.
     bugs: BugSet,
     /// Run the invariant walk after every call.
     checking: bool,
@@ -147,7 +151,7 @@ impl TreeMem {
         TreeMem::default()
     }
 
-    /// As [`TreeMem::new`], keeping `bugs` (none is planted in treemem).
+    /// As [`TreeMem::new`], with the historical `bugs` planted.
     pub fn with_bugs(bugs: BugSet) -> TreeMem {
         TreeMem::with_pool(DEFAULT_NR_SEGMENTS, bugs)
     }
@@ -168,7 +172,7 @@ impl TreeMem {
         self.checking = on;
     }
 
-    /// The planted bugs (always empty in effect: treemem has none).
+    /// The planted bugs.
     pub fn bugs(&self) -> BugSet {
         self.bugs
     }
@@ -234,7 +238,7 @@ impl TreeMem {
             carve(&mut runs, page);
             stolen.push(page);
         }
-        let mut ext = Extents::new(self.nr_segments);
+        let mut ext = Extents::new(self.nr_segments, self.bugs);
         for page in stolen {
             ext.grant_page(page);
         }
@@ -293,9 +297,13 @@ impl TreeMem {
         let ext = ready_mut(&mut self.state)?;
         req.validate()?;
         let start = place::find(ext, &self.ram, req).ok_or(req.failure())?;
-        let range = Range::from_base_size(start, req.size).ok_or(req.failure())?;
-        ext.reserve_nodes(ext.nodes_to_remove(range), range)?;
-        ext.remove_range(range)?;
+        let end = place::end_of(ext.bugs(), start, req.size).ok_or(req.failure())?;
+        // The end lies below the start only when it wrapped (T1 planted):
+        // as in C, no extent meets such a range and nothing is carved.
+        if let Some(range) = Range::new(start, end) {
+            ext.reserve_nodes(ext.nodes_to_remove(range), range)?;
+            ext.remove_range(range)?;
+        }
         Ok(start)
     }
 

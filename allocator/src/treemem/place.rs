@@ -37,6 +37,7 @@
 use super::extents::Extents;
 use super::pool::{Idx, NIL};
 use super::ram::RamMap;
+use crate::bugs::{Bug, BugSet};
 use crate::range::align_up;
 use crate::{AllocRequest, Nid, NodePolicy, PhysAddr, Range, PAGE_SIZE};
 
@@ -88,6 +89,21 @@ pub(super) fn stages(req: &AllocRequest) -> Vec<Stage> {
     out
 }
 
+/// The end of a placement, `start + size`: `None` when it would pass 2^64.
+///
+/// With T1 planted ([`Bug::T1WrappingEnd`]; 023accf5cdc1's overflow in
+/// memblock_overlaps_region(), transposed) the sum wraps, as an unsigned
+/// addition in C does: a placement that starts near 2^64 (its goal is
+/// there) gets a small end, which every "ends by" test of the search
+/// passes, so it "fits" any extent and is handed out.
+pub(super) fn end_of(bugs: BugSet, start: PhysAddr, size: u64) -> Option<PhysAddr> {
+    if bugs.has(Bug::T1WrappingEnd) {
+        Some(start.wrapping_add(size))
+    } else {
+        start.checked_add(size)
+    }
+}
+
 /// What a placement must satisfy in one stage, apart from the node rule.
 #[derive(Clone, Copy, Debug)]
 struct Want {
@@ -100,12 +116,14 @@ struct Want {
     /// Highest start the limit allows: `limit - size` (`u64::MAX` without
     /// a limit).
     max_start: PhysAddr,
+    /// The planted bugs, for [`end_of`].
+    bugs: BugSet,
 }
 
 impl Want {
     /// The window of a validated request in a stage starting at `from`, or
     /// `None` when nothing can be feasible (overflow, limit below size).
-    fn of(req: &AllocRequest, from: PhysAddr) -> Option<Want> {
+    fn of(req: &AllocRequest, from: PhysAddr, bugs: BugSet) -> Option<Want> {
         let lo = from.max(PAGE_SIZE);
         let max_start = if req.limit == 0 {
             u64::MAX
@@ -116,15 +134,16 @@ impl Want {
             size: req.size,
             align: req.align,
             lo,
-            min_end: lo.checked_add(req.size)?,
+            min_end: end_of(bugs, lo, req.size)?,
             max_start,
+            bugs,
         })
     }
 
     /// The lowest feasible start inside `window`, node rules aside.
     fn lowest_in(&self, window: Range) -> Option<PhysAddr> {
         let a = align_up(window.start().max(self.lo), self.align)?;
-        let end = a.checked_add(self.size)?;
+        let end = end_of(self.bugs, a, self.size)?;
         (end <= window.end() && a <= self.max_start).then_some(a)
     }
 }
@@ -147,7 +166,7 @@ pub(super) fn lowest_in_stage(
     req: &AllocRequest,
     stage: Stage,
 ) -> Option<PhysAddr> {
-    let want = Want::of(req, stage.from)?;
+    let want = Want::of(req, stage.from, ext.bugs())?;
     let eval = |extent: Range| -> Option<PhysAddr> {
         let on = |nid: Option<Nid>| {
             ram.overlapping(extent)

@@ -6,6 +6,7 @@
 //! invariant panics the test).
 
 use super::*;
+use crate::bugs::Bug;
 use crate::{NodePolicy, OnFail, MAX_NODES};
 
 const P: u64 = PAGE_SIZE;
@@ -30,6 +31,17 @@ fn booted_with(nr: u64, map: &[(u64, u64, Nid)]) -> TreeMem {
 /// As [`booted_with`], with the default pool.
 fn booted(map: &[(u64, u64, Nid)]) -> TreeMem {
     booted_with(DEFAULT_NR_SEGMENTS, map)
+}
+
+/// As [`booted`], with `bugs` planted.
+fn planted(bugs: BugSet, map: &[(u64, u64, Nid)]) -> TreeMem {
+    let mut tm = TreeMem::with_bugs(bugs);
+    tm.set_checking(true);
+    for &(start, end, nid) in map {
+        assert_eq!(tm.add_memory(r(start, end), nid), Ok(()));
+    }
+    assert_eq!(tm.setup(), Ok(()));
+    tm
 }
 
 /// A request for `size` bytes aligned to `align`, any node, NoMem.
@@ -296,6 +308,32 @@ fn free_merges_with_the_extents_it_touches() {
     assert_eq!(tm.pool_usage(), Some((DEFAULT_NR_SEGMENTS, 1)));
 }
 
+/// ```text
+///   |x|aaa.|xxxx|....|xxxx|....|   three runs, three extents; alloc 3P
+///    0    4P   8P  12P  16P  20P
+/// ```
+/// Expect the allocation carved out of the lowest extent, so that the next
+/// one goes above it and an exclusive reserve of it is Busy. With W2 the
+/// walk that lists the extents to carve turns right at the extent of 8P,
+/// which lies wholly past the allocation, and misses the lowest extent on
+/// its left: pages 1..4 stay free and are handed out again.
+#[test]
+fn carving_finds_every_extent_and_w2_misses_one_on_the_left() {
+    let map = [(0, 4 * P, 0), (8 * P, 12 * P, 0), (16 * P, 20 * P, 0)];
+    let mut tm = booted(&map);
+    assert_eq!(tm.alloc(&req(3 * P, P)), Ok(P));
+    assert_eq!(tm.alloc(&req(3 * P, P)), Ok(8 * P));
+    assert_eq!(tm.reserve(P, 3 * P, EXCL), Err(Error::Busy));
+    let mut w2 = planted(BugSet::NONE.with(Bug::W2IntersectWrongChild), &map);
+    assert_eq!(w2.alloc(&req(3 * P, P)), Ok(P));
+    assert_eq!(
+        w2.free_map(),
+        vec![r(0, 4 * P), r(8 * P, 12 * P), r(16 * P, 20 * P)]
+    );
+    assert_eq!(w2.alloc(&req(3 * P, P)), Ok(P), "handed out twice");
+    assert_eq!(w2.reserve(P, 3 * P, EXCL), Ok(()), "reserved again");
+}
+
 // ---- reserve and free ------------------------------------------------------
 
 #[test]
@@ -524,6 +562,25 @@ fn alloc_near_two_to_the_64_never_wraps() {
     assert_eq!(tm.free(u64::MAX - 1, 1), Ok(()));
     assert_eq!(tm.alloc(&req(P, 1)), Ok(u64::MAX - P));
     assert_eq!(tm.free(u64::MAX - 3 * P, 3 * P), Ok(()));
+}
+
+/// ```text
+///   |x|...............|   RAM [0, 16P); alloc(3P) with its goal 2P below 2^64
+/// ```
+/// Expect the goal dropped and page 1 handed out: no placement at or above
+/// the goal ends below 2^64. With T1 the fit test's `start + size` wraps,
+/// 2^64 - 2P + 3P = P, which "ends inside" the extent: 2^64 - 2P is handed
+/// out, outside RAM, and nothing is carved.
+#[test]
+fn a_placement_never_ends_past_two_to_the_64_and_t1_wraps_it() {
+    let mut near_top = req(3 * P, P);
+    near_top.goal = 0u64.wrapping_sub(2 * P);
+    let mut tm = booted(&[(0, 16 * P, 0)]);
+    assert_eq!(tm.alloc(&near_top), Ok(P));
+    assert_eq!(tm.free_map(), vec![r(0, P), r(4 * P, 16 * P)]);
+    let mut t1 = planted(BugSet::NONE.with(Bug::T1WrappingEnd), &[(0, 16 * P, 0)]);
+    assert_eq!(t1.alloc(&near_top), Ok(near_top.goal));
+    assert_eq!(t1.free_map(), vec![r(0, 16 * P)]);
 }
 
 /// Expect the only 2^63-aligned byte of RAM to be found.

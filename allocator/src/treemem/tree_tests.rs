@@ -4,6 +4,7 @@
 
 use super::extents::Extents;
 use super::pool::{Idx, Node, NIL};
+use crate::bugs::BugSet;
 use crate::{Range, PAGE_SIZE};
 
 const P: u64 = PAGE_SIZE;
@@ -15,7 +16,7 @@ fn r(start: u64, end: u64) -> Range {
 /// `count` extents `[k * 3P, k * 3P + P + k)`, inserted in ascending
 /// order (the worst order for an unbalanced search tree).
 fn ladder(count: u64) -> Extents {
-    let mut ext = Extents::new(count);
+    let mut ext = Extents::new(count, BugSet::NONE);
     for k in 0..count {
         assert_eq!(ext.insert_run(r(k * 3 * P, k * 3 * P + P + k)), Ok(()));
     }
@@ -129,7 +130,7 @@ fn the_invariant_walk_catches_each_corruption() {
 /// caught even when both trees are well-formed.
 #[test]
 fn the_invariant_walk_catches_unmerged_touching_extents() {
-    let mut ext = Extents::new(4);
+    let mut ext = Extents::new(4, BugSet::NONE);
     assert_eq!(ext.insert_run(r(P, 2 * P)), Ok(()));
     assert_eq!(ext.insert_run(r(2 * P, 3 * P)), Ok(()));
     let err = ext.check().expect_err("touching extents not caught");
