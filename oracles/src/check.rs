@@ -60,13 +60,37 @@ pub fn check_outcome<T, U>(expected: &Outcome<T>, actual: &Outcome<U>) -> Option
 }
 
 /// Checks that a call which returned an error changed nothing: the
-/// backend's own free map must still equal the model's.
+/// backend's own free map must still equal the model's (both merged, so
+/// that only the bytes count, not how a backend splits its list).
+///
+/// A difference where the backend lists as free bytes that the model holds
+/// as taken is reported as `overlap`: an earlier call lost track of them
+/// and they would be handed out again. Any other difference is a
+/// `wrong-outcome`.
 pub fn check_unchanged(model: &Model, backend_free: &[Range]) -> Option<Violation> {
-    let expected = model.free_map();
-    if expected == backend_free {
+    let expected = merged(model.free_map());
+    let actual = merged(backend_free.to_vec());
+    if expected == actual {
         return None;
     }
-    let at = first_difference(&expected, backend_free);
+    if let Some((free, seg)) = actual.iter().find_map(|r| {
+        model
+            .pieces(*r)
+            .find(|s| s.state != State::Free)
+            .map(|s| (*r, s))
+    }) {
+        return violation(
+            FindingKind::Overlap,
+            "taken-bytes-free",
+            format!(
+                "the backend lists {free} as free, but {} is {} in the model \
+                 (an earlier call lost track of it; it would be handed out again)",
+                seg.range,
+                seg.state.name()
+            ),
+        );
+    }
+    let at = first_difference(&expected, &actual);
     violation(
         FindingKind::WrongOutcome,
         "free-map-differs-after-error",
@@ -75,6 +99,12 @@ pub fn check_unchanged(model: &Model, backend_free: &[Range]) -> Option<Violatio
              (the call changed state, or an earlier call did so silently)"
         ),
     )
+}
+
+/// `ranges` sorted, with touching and overlapping ranges joined.
+fn merged(mut ranges: Vec<Range>) -> Vec<Range> {
+    ranges.sort();
+    crate::model::merge_ranges(ranges.into_iter())
 }
 
 fn first_difference(a: &[Range], b: &[Range]) -> PhysAddr {

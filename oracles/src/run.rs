@@ -262,6 +262,18 @@ impl Player {
     /// a failed call must have changed nothing.
     fn judge<T>(&mut self, expected: &Outcome<()>, actual: &Outcome<T>) -> Result<(), Stop> {
         if let Some(v) = check::check_outcome(expected, actual) {
+            // A free refused as DoubleFree that the model accepts means the
+            // backend holds taken bytes as free: when its free map shows
+            // that, the finding is the latent overlap, not the refusal.
+            if matches!(actual, Err(Error::DoubleFree)) && !self.model.is_retired() {
+                let backend = &self.backend;
+                let free = call(|| backend.free_map())?;
+                if let Some(o) = check::check_unchanged(&self.model, &free)
+                    .filter(|o| o.kind == FindingKind::Overlap)
+                {
+                    return Err(o.into());
+                }
+            }
             return Err(v.into());
         }
         if actual.is_err() && !self.model.is_retired() {
