@@ -205,6 +205,29 @@ reserve base=0xa000 size=0x2000 mode=exclusive
     );
 }
 
+/// ```text
+///   |hole|bitmap| A | B |  free ...            |hole|
+///                 ^ free(A) also frees B's page
+/// ```
+/// Expect the next failed call (a reserve of the hole) to find B's page
+/// listed as free while it is allocated: an overlap waiting to happen.
+#[test]
+fn overlap_fires_when_the_free_map_holds_taken_bytes() {
+    let scn = "
+ram start=0x1000 end=0x10_0000 nid=0
+alloc size=0x1000 align=0x1000 goal=0x0 limit=0x0 nid=any policy=prefer fail=null
+alloc size=0x1000 align=0x1000 goal=0x0 limit=0x0 nid=any policy=prefer fail=null
+free_alloc index=0 part=all
+reserve base=0x20_0000 size=0x1000 mode=default
+";
+    assert_fires(
+        scn,
+        faulty!(FreesOnePageMore),
+        FindingKind::Overlap,
+        "overlap/faulty/reserve/taken-bytes-free",
+    );
+}
+
 /// Expect a lowest-policy backend that returns its second-lowest fit to be
 /// a placement finding.
 #[test]

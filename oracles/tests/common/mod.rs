@@ -48,6 +48,8 @@ pub enum Fault {
     GrowthNoMem,
     /// The goal is ignored, and the metadata claims to need 1 MiB to grow.
     GrowthIgnoresGoal,
+    /// `free` also frees the page after the range.
+    FreesOnePageMore,
 }
 
 /// What [`Fault::GrowthNoMem`] says its metadata growth needs.
@@ -148,6 +150,11 @@ impl BootMem for Faulty {
             } else {
                 Error::NoMem
             });
+        }
+        if self.fault == Fault::FreesOnePageMore {
+            let got = self.inner.free(base, size);
+            let _ = self.inner.free(base + size, PAGE_SIZE);
+            return got;
         }
         self.inner.free(base, size)
     }
