@@ -9,6 +9,7 @@ mod artifacts;
 mod backends;
 mod engine;
 mod error;
+mod faults;
 mod hash;
 mod input;
 mod prng;
@@ -45,6 +46,12 @@ enum Command {
     Show(ShowArgs),
     /// List the registered backends and their profiles.
     Backends,
+    /// List the planted historical bugs (`--bug`, `zoo --fault`).
+    Faults {
+        /// Print a Markdown table.
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Measure how fast the engines find each planted historical bug, with
     /// a no-bug control; writes zoo.md, zoo.csv and runs.csv.
     Zoo(ZooArgs),
@@ -182,6 +189,10 @@ fn dispatch(command: Command) -> Result<Status, CliError> {
         }
         Command::Show(args) => show::show(&args.file, &mut out).map(|()| Status::Clean),
         Command::Zoo(args) => zoo(args, &mut out),
+        Command::Faults { markdown } => {
+            faults::print(markdown, &mut out)?;
+            Ok(Status::Clean)
+        }
         Command::Backends => {
             backends::print_table(&oracles::backends(), &mut out)?;
             Ok(Status::Clean)
