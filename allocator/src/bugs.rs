@@ -184,18 +184,33 @@ pub enum Bug {
     /// error path" (v3.0, 2011), undone: when doubling the array fails
     /// during an insert, the error path removes the array's last region
     /// instead of the one just inserted, so an existing reservation is
-    /// forgotten and handed out again.
+    /// forgotten and handed out again. The model doubles before it
+    /// inserts, so the range goes in anyway (the old arrays' spare slot)
+    /// and the last regions are dropped back to the old count. The layer
+    /// rolls a failed call back, so it shows only where an allocation's
+    /// failed attempt is followed by a retry that succeeds; the retry's
+    /// doubled array lands in the forgotten reservation, so the harness
+    /// first sees metadata over a live reservation.
     M5WrongRollback,
     /// memblock, 023accf5cdc1 "memblock: ensure there is no overflow in
     /// memblock_overlaps_region()" (v5.14, 2021-06), undone: the overlap
     /// test adds `base + size` without capping it, so a range that wraps
     /// past 2^64 is reported as overlapping nothing.
+    /// `memblock_is_region_reserved` capped the size itself until that
+    /// commit, so only direct callers were exposed; in this model the
+    /// layer's one direct call (`add_memory`'s memory overlap test) takes a
+    /// `Range`, which cannot wrap, and reserve refuses an end past 2^64
+    /// before any native call: the fault is not reachable through the
+    /// bootmem-compatible contract.
     M15OverlapsWrap,
     /// memblock, f1c2c19c498 "memblock: Fix memblock_is_region_reserved()
     /// to return a boolean" (2010-08), undone: the call returned the index
-    /// of the overlapping region, or -1; an overlap with region 0 read as
-    /// 0, "not reserved". Reference section 8.6 files it under robustness;
-    /// the invariant the harness sees break is overlap.
+    /// of the first overlapping region, or -1, and callers read it as a
+    /// boolean: an overlap with region 0 read as 0, "not reserved", and no
+    /// overlap at all as -1, "reserved". The layer's exclusive reserve
+    /// then answers Busy on free memory and Ok over region 0: the harness
+    /// sees a wrong outcome, the robustness class of reference section 8.6,
+    /// not an overlap.
     L13RegionReservedIndex,
 }
 

@@ -250,7 +250,9 @@ impl BootMem for MemblockBootMem {
     /// `memblock_free_all`: the whole pages of every free range, range by
     /// range (`report::free_pages`); the doubled arrays stay reserved.
     fn release_all(&mut self, sink: &mut dyn FnMut(Range)) -> Outcome<u64> {
-        boundary::release_all(self, sink, |mb, sink| report::free_pages(&mb.inner, sink))
+        boundary::release_all(self, sink, |mb, sink| {
+            report::free_pages(&mb.inner, None, sink)
+        })
     }
 
     /// The doubled arrays, sorted and merged where they touch or overlap.

@@ -58,7 +58,7 @@ impl Memblock {
     }
 
     /// The same memblock with the historical `bugs` planted
-    /// ([`crate::bugs`]; none is planted in memblock yet).
+    /// ([`crate::bugs`]).
     pub fn with_bugs(mut self, bugs: BugSet) -> Memblock {
         self.bugs = bugs;
         self
@@ -213,7 +213,18 @@ impl Memblock {
             return Ok(());
         }
         while self.array(which).cnt().saturating_add(nr_new) > self.array(which).max() {
-            self.double_array(which, base, size)?;
+            if let Err(e) = self.double_array(which, base, size) {
+                // Before 8f7a66051b7 the range went in first, into the
+                // spare slot the old arrays kept, and when the doubling that
+                // followed failed, `type->cnt--` dropped the array's last
+                // region instead of the new one. Planted by
+                // `Bug::M5WrongRollback`; by default nothing is inserted.
+                if self.bugs.has(Bug::M5WrongRollback) {
+                    self.array_mut(which)
+                        .insert_then_drop_last(base, end, nid, flags);
+                }
+                return Err(e);
+            }
             if !self.bugs.has(Bug::X1StaleGapCount) {
                 nr_new = self.array(which).count_gaps(base, end);
             }
@@ -396,6 +407,12 @@ impl Memblock {
     /// a byte with `[base, base + size)` (the size capped: 023accf5cdc1
     /// "memblock: ensure there is no overflow in memblock_overlaps_region()").
     pub fn overlaps_region(&self, which: Array, base: PhysAddr, size: u64) -> bool {
+        if self.bugs.has(Bug::M15OverlapsWrap) {
+            // Before 023accf5cdc1: `memblock_addrs_overlap(base, size, ...)`
+            // adds `base + size` uncapped, so an end past 2^64 wraps to a
+            // small address and the range overlaps almost nothing.
+            return size != 0 && self.array(which).overlaps(base, base.wrapping_add(size));
+        }
         let end = base + cap_size(base, size);
         base < end && self.array(which).overlaps(base, end)
     }
@@ -413,9 +430,32 @@ impl Memblock {
     }
 
     /// `memblock_is_region_reserved`: true when `[base, base + size)`
-    /// intersects a reservation.
+    /// intersects a reservation. The size is capped here as well, as it was
+    /// until 023accf5cdc1 moved the cap into `memblock_overlaps_region`, so
+    /// [`Bug::M15OverlapsWrap`] leaves this query safe, as it was then.
     pub fn is_region_reserved(&self, base: PhysAddr, size: u64) -> bool {
+        let size = cap_size(base, size);
+        if self.bugs.has(Bug::L13RegionReservedIndex) {
+            // Before f1c2c19c498 the call returned what
+            // `memblock_overlaps_region` returned then, the index of the
+            // first overlapping region or -1, and callers read it as a
+            // boolean: -1 (no overlap) is true, region 0 is false.
+            return self.first_overlapping(Array::Reserved, base, size) != Some(0);
+        }
         self.overlaps_region(Array::Reserved, base, size)
+    }
+
+    /// The index of the first region of `which` sharing a byte with `[base,
+    /// base + size)` (capped), the value `memblock_overlaps_region` returned
+    /// before f1c2c19c498 (with `None` for its -1).
+    fn first_overlapping(&self, which: Array, base: PhysAddr, size: u64) -> Option<usize> {
+        let end = base + cap_size(base, size);
+        let array = self.array(which);
+        let i = array.first_ending_after(base);
+        array
+            .get(i)
+            .is_some_and(|r| base < end && r.base() < end)
+            .then_some(i)
     }
 
     /// `memblock_is_memory`.

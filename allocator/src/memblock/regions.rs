@@ -254,6 +254,33 @@ impl RegionArray {
         Ok(())
     }
 
+    /// The error path of `memblock_add_region` before 8f7a66051b7 "mm/memblock:
+    /// properly handle overlaps and fix error path" (v3.0), planted by
+    /// [`Bug::M5WrongRollback`](crate::bugs::Bug::M5WrongRollback): the gaps
+    /// of `[base, end)` go in although the array is full (the arrays of
+    /// 2.6.37 to 3.0 kept a spare slot, `INIT_MEMBLOCK_REGIONS + 1`, and
+    /// doubled once it was taken), then `type->cnt--` drops the **last**
+    /// regions, whichever they are, until the count is back where it was.
+    /// A new range below the last region stays in; the last region, an
+    /// existing reservation, is forgotten.
+    pub(super) fn insert_then_drop_last(
+        &mut self,
+        base: PhysAddr,
+        end: PhysAddr,
+        nid: Option<Nid>,
+        flags: Flags,
+    ) {
+        let (cnt, max) = (self.cnt(), self.max);
+        self.max = usize::MAX;
+        // With no room limit only an index past the end could fail, and
+        // `insert_gaps` never makes one.
+        let _ = self.insert_gaps(base, end, nid, flags);
+        self.max = max;
+        while self.cnt() > cnt {
+            self.remove(self.cnt() - 1);
+        }
+    }
+
     /// `memblock_merge_regions`: merges compatible neighbours among the
     /// regions `[start_rgn - 1, end_rgn]`.
     pub(super) fn merge(&mut self, start_rgn: usize, end_rgn: usize) {

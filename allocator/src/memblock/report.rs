@@ -3,7 +3,7 @@
 
 use super::{Flags, Memblock};
 use crate::range::{pfn_down, pfn_phys, pfn_up};
-use crate::Range;
+use crate::{Nid, Range};
 
 /// The doubled region arrays (the initial ones are static kernel data),
 /// sorted and merged where they touch or overlap.
@@ -27,14 +27,15 @@ pub(crate) fn free_map(mb: &Memblock) -> Vec<Range> {
 
 /// The hand-off walk of `memblock_free_all` (v4.19:
 /// `free_low_memory_core_early`): for each free range of
-/// `for_each_free_mem_range(NUMA_NO_NODE, MEMBLOCK_NONE)`, in address
-/// order, hands `sink` its whole pages `PFN_UP(start)..PFN_DOWN(end)`, if
-/// any, and returns how many pages it handed over. Free ranges end at
-/// memory-region boundaries, so a page straddling two memory regions is
-/// never handed over; the doubled arrays stay reserved. Changes nothing.
-pub(crate) fn free_pages(mb: &Memblock, sink: &mut dyn FnMut(Range)) -> u64 {
+/// `for_each_free_mem_range(nid, MEMBLOCK_NONE)` (`nid` = `None` for
+/// `NUMA_NO_NODE`, every node, as both layers pass), in address order,
+/// hands `sink` its whole pages `PFN_UP(start)..PFN_DOWN(end)`, if any, and
+/// returns how many pages it handed over. Free ranges end at memory-region
+/// boundaries, so a page straddling two memory regions is never handed
+/// over; the doubled arrays stay reserved. Changes nothing.
+pub(crate) fn free_pages(mb: &Memblock, nid: Option<Nid>, sink: &mut dyn FnMut(Range)) -> u64 {
     let mut count = 0u64;
-    for free in mb.free_ranges(None, Flags::NONE) {
+    for free in mb.free_ranges(nid, Flags::NONE) {
         let (Some(lo), hi) = (pfn_up(free.range.start()), pfn_down(free.range.end())) else {
             continue;
         };

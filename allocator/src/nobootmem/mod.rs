@@ -144,7 +144,7 @@
 #[cfg(test)]
 mod tests;
 
-use crate::bugs::BugSet;
+use crate::bugs::{Bug, BugSet};
 use crate::memblock::boundary::{self, Layer, Life};
 use crate::memblock::report;
 use crate::memblock::{Flags, Memblock, MemblockError, ALLOC_ACCESSIBLE, INIT_MEMBLOCK_REGIONS};
@@ -195,7 +195,7 @@ impl NoBootmem {
         &self.mb
     }
 
-    /// The planted bugs (none is planted in nobootmem yet).
+    /// The planted bugs.
     pub const fn bugs(&self) -> BugSet {
         self.bugs
     }
@@ -353,7 +353,16 @@ impl NoBootmem {
     /// regions is never handed over) and returns their number. The doubled
     /// arrays stay reserved.
     pub fn free_all_bootmem(&self, sink: &mut dyn FnMut(Range)) -> u64 {
-        report::free_pages(&self.mb, sink)
+        // Before 337998587f8, 2.6.34's NO_BOOTMEM free_all_bootmem() called
+        // free_all_memory_core_early(NODE_DATA(0)->node_id), which walks
+        // node 0's ranges only; the fix passes MAX_NUMNODES, every node.
+        // Planted by `Bug::E10FreeAllNodeZero`.
+        let nid = if self.bugs.has(Bug::E10FreeAllNodeZero) {
+            Some(0)
+        } else {
+            None
+        };
+        report::free_pages(&self.mb, nid, sink)
     }
 
     // ---- the boundary ----------------------------------------------------

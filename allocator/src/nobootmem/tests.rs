@@ -607,6 +607,30 @@ fn release_all_keeps_the_doubled_array() {
     assert_eq!(count, Ok(5));
 }
 
+/// ```text
+///   |0000|1111|   RAM [0, 4P) node 0, [4P, 8P) node 1
+///   |1111|        RAM [0, 4P) node 1 only: no RAM on node 0
+/// ```
+/// Expect every node's free pages handed over; with
+/// `Bug::E10FreeAllNodeZero` only node 0's, so node 1's pages are lost, and
+/// a machine without RAM on node 0 hands over nothing.
+#[test]
+fn release_all_hands_over_node_zero_only_with_e10_planted() {
+    let e10 = BugSet::NONE.with(Bug::E10FreeAllNodeZero);
+    let two_nodes: &[(u64, u64, Nid)] = &[(0, 4 * P, 0), (4 * P, 8 * P, 1)];
+    let no_node_zero: &[(u64, u64, Nid)] = &[(0, 4 * P, 1)];
+    for (bugs, map, want) in [
+        (BugSet::NONE, two_nodes, vec![r(0, 4 * P), r(4 * P, 8 * P)]),
+        (e10, two_nodes, vec![r(0, 4 * P)]),
+        (BugSet::NONE, no_node_zero, vec![r(0, 4 * P)]),
+        (e10, no_node_zero, vec![]),
+    ] {
+        let mut nb = boot(NoBootmem::new(bugs), map);
+        let count = want.iter().map(|g| g.len() / P).sum::<u64>();
+        assert_eq!(release(&mut nb), (Ok(count), want), "{bugs:?} {map:?}");
+    }
+}
+
 // ---- agreement with memblock ---------------------------------------------
 
 /// A small xorshift generator, so the scenarios are the same on every run.

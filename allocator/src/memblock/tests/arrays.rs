@@ -2,6 +2,7 @@
 //! after each step.
 
 use super::*;
+use crate::bugs::{Bug, BugSet};
 
 // ---- merging -------------------------------------------------------------
 
@@ -429,4 +430,62 @@ fn region_queries_test_subset_of_one_memory_region_and_any_reserved_overlap() {
     assert!(mb.is_reserved(4 * P - 1) && !mb.is_reserved(4 * P));
     assert!(mb.overlaps_region(Array::Memory, 8 * P, 3 * P + 1));
     assert!(!mb.overlaps_region(Array::Memory, 8 * P, 3 * P));
+}
+
+/// ```text
+///   reserved: |..|rr|....|rr|..|
+///             0  2P 4P   8P 10P
+///                ^ region 0  ^ region 1
+/// ```
+/// Expect is_region_reserved to be true for an overlap with either region
+/// and false for free memory; with `Bug::L13RegionReservedIndex` to be the
+/// old return value read as a boolean: the index of the first overlapping
+/// region or -1, so false for region 0, true for region 1, and true for
+/// free memory.
+#[test]
+fn is_region_reserved_reads_the_old_index_as_a_boolean_with_l13_planted() {
+    let l13 = BugSet::NONE.with(Bug::L13RegionReservedIndex);
+    for (bugs, want) in [
+        (BugSet::NONE, [true, true, true, false]),
+        (l13, [false, false, true, true]),
+    ] {
+        let mut mb = Memblock::new().with_bugs(bugs);
+        assert_eq!(mb.reserve(2 * P, 2 * P), Ok(()));
+        assert_eq!(mb.reserve(8 * P, 2 * P), Ok(()));
+        let got = [(3 * P, P), (0, 12 * P), (9 * P, P), (5 * P, P)]
+            .map(|(base, size)| mb.is_region_reserved(base, size));
+        assert_eq!(got, want, "{bugs:?}");
+    }
+}
+
+/// ```text
+///   memory:   |....|rr|    [top - 4P, top), top = 2^64 - 1, reserved
+///                          from top - 2P
+///   query:          [  ... [top - P, + 2P): the end passes 2^64
+/// ```
+/// Expect the query's size capped, so that it overlaps the memory and the
+/// reservation at the top; with `Bug::M15OverlapsWrap` the end wraps to
+/// `P - 1` and the query overlaps nothing, while is_region_reserved, which
+/// capped the size itself before 023accf5cdc1, still answers right.
+#[test]
+fn an_overlap_query_past_2_64_wraps_with_m15_planted() {
+    let top = u64::MAX;
+    let m15 = BugSet::NONE.with(Bug::M15OverlapsWrap);
+    for (bugs, overlaps) in [(BugSet::NONE, true), (m15, false)] {
+        let mut mb = Memblock::new().with_bugs(bugs);
+        assert_eq!(mb.add_node(top - 4 * P, 4 * P, Some(0), NONE), Ok(()));
+        assert_eq!(mb.reserve(top - 2 * P, 2 * P), Ok(()));
+        assert_eq!(
+            mb.overlaps_region(Array::Memory, top - P, 2 * P),
+            overlaps,
+            "{bugs:?}"
+        );
+        assert_eq!(
+            mb.overlaps_region(Array::Reserved, top - P, 2 * P),
+            overlaps,
+            "{bugs:?}"
+        );
+        assert!(mb.is_region_reserved(top - P, 2 * P));
+        assert!(mb.overlaps_region(Array::Memory, top - P, P), "no wrap");
+    }
 }

@@ -1,9 +1,9 @@
 //! The bootmem-compatible layer: SPEC section 3 at the boundary.
 
 use super::*;
-use crate::bugs::BugSet;
+use crate::bugs::{Bug, BugSet};
 use crate::memblock::testkit::{self, DEF, EXCL};
-use crate::testing::{boot, on, release, req};
+use crate::testing::{above, boot, on, release, req};
 use crate::{AllocRequest, BootMem, Error, NodePolicy, OnFail, MAX_NODES};
 
 /// A backend in `direction` with room for `cap` regions per array, `map`
@@ -167,6 +167,57 @@ fn exclusive_reserve_of_partly_reserved_memory_is_busy_and_changes_nothing() {
     assert_eq!(mb.reserve(4 * P, P, EXCL), Ok(()), "touching is not taken");
 }
 
+/// ```text
+///   |..|rr|....|rr|..|..|    region 0 at 2P, region 1 at 8P
+///         [ ]   [ ]  [ ]     exclusive reserves over region 0, region 1
+///                            and free memory
+/// ```
+/// Expect Busy over either region and Ok on free memory; with
+/// `Bug::L13RegionReservedIndex` (the old index read as a boolean) Ok over
+/// region 0, which it reads as "not reserved", and Busy on free memory,
+/// which it reads as -1.
+#[test]
+fn exclusive_reserve_reads_the_old_index_with_l13_planted() {
+    let l13 = BugSet::NONE.with(Bug::L13RegionReservedIndex);
+    for (bugs, over_region_0, over_free) in [
+        (BugSet::NONE, Err(Error::Busy), Ok(())),
+        (l13, Ok(()), Err(Error::Busy)),
+    ] {
+        let bm = MemblockBootMem::with_capacity(bugs, Direction::TopDown, 128);
+        let mut mb = boot(bm, &[(0, 16 * P, 0)]);
+        assert_eq!(mb.reserve(2 * P, 2 * P, DEF), Ok(()));
+        assert_eq!(mb.reserve(8 * P, 2 * P, DEF), Ok(()));
+        assert_eq!(mb.reserve(3 * P, P, EXCL), over_region_0, "{bugs:?}");
+        assert_eq!(mb.reserve(9 * P, P, EXCL), Err(Error::Busy), "{bugs:?}");
+        assert_eq!(mb.reserve(12 * P, P, EXCL), over_free, "{bugs:?}");
+    }
+}
+
+/// ```text
+///   |....|rr|   RAM [top - 4P, top), top = 2^64 - 1, reserved from
+///                 top - 2P
+///         [   ...  an exclusive reserve whose end passes 2^64
+/// ```
+/// Expect the same outcomes with `Bug::M15OverlapsWrap` as without: the
+/// boundary refuses a range whose end passes 2^64 before any native call,
+/// and `add_memory` takes a `Range`, which cannot wrap, so the uncapped
+/// overlap test is never asked about a wrapping range through the layer.
+#[test]
+fn a_wrapping_range_never_reaches_the_overlap_test_through_the_layer() {
+    let top = u64::MAX;
+    for bugs in [BugSet::NONE, BugSet::NONE.with(Bug::M15OverlapsWrap)] {
+        let bm = MemblockBootMem::with_capacity(bugs, Direction::TopDown, 128);
+        let mut mb = boot(bm, &[(top - 4 * P, top, 0)]);
+        assert_eq!(mb.reserve(top - 2 * P, 2 * P, DEF), Ok(()));
+        assert_eq!(mb.reserve(top - P, 2 * P, EXCL), Err(Error::Invalid));
+        assert_eq!(mb.reserve(top - P, P - 1, EXCL), Err(Error::Busy));
+        assert_eq!(
+            mb.add_memory(r(top - 8 * P, top - 2 * P), 1),
+            Err(Error::Invalid)
+        );
+    }
+}
+
 /// Expect Invalid before Busy: a reserve that is both off RAM and over a
 /// reservation is Invalid.
 #[test]
@@ -266,6 +317,38 @@ fn a_reserve_that_fails_after_a_doubling_leaves_nothing_behind() {
 }
 
 // ---- alloc ---------------------------------------------------------------
+
+/// ```text
+///   |rrrr|.rrr|.r.|rrrrrr|    reserved capacity 4, full, no whole page
+///                             free (`.` is 0x100 bytes)
+///   |rrrr|.rrr|.rk|...A..k|   with M5: the first attempt's failed
+///                             doubling forgets [10P, 16P), and the retry
+///                             from 0 puts the array and the block there
+/// ```
+/// Expect an allocation from 2P to fail (no room to grow the array) and to
+/// change nothing; with `Bug::M5WrongRollback` to succeed, since the retry
+/// from 0 runs in the same call, so the layer's rollback never sees the
+/// failed attempt: the block and the doubled array lie in a reservation
+/// the caller still holds.
+#[test]
+fn an_alloc_after_a_failed_doubling_hands_out_a_reservation_with_m5_planted() {
+    let m5 = BugSet::NONE.with(Bug::M5WrongRollback);
+    for (bugs, want) in [(BugSet::NONE, Err(Error::NoMem)), (m5, Ok(16 * P - 0x100))] {
+        let bm = MemblockBootMem::with_capacities(bugs, Direction::TopDown, 128, 4);
+        let mut mb = boot(bm, &[(0, 16 * P, 0)]);
+        for (base, end) in super::M5_RESERVED {
+            assert_eq!(mb.reserve(base, end - base, DEF), Ok(()));
+        }
+        let free = mb.free_map();
+        assert_eq!(mb.alloc(&above(2 * P, req(0x100, 0x100))), want, "{bugs:?}");
+        if want.is_ok() {
+            assert_eq!(mb.metadata(), vec![r(14 * P, 15 * P)]);
+            assert!(mb.free_map().contains(&r(10 * P, 14 * P)), "forgotten");
+        } else {
+            assert_eq!(mb.free_map(), free);
+        }
+    }
+}
 
 #[test]
 fn alloc_refuses_size_zero_and_alignments_that_are_not_powers_of_two() {

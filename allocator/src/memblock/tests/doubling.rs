@@ -364,3 +364,53 @@ fn a_doubled_array_stays_below_the_current_limit() {
         Err(MemblockError::NoSpace(Array::Memory))
     );
 }
+
+/// A memblock with [`M5_RESERVED`] reserved on `[0, 16P)` of node 0 and
+/// room for 4 reserved regions, with `bugs` planted.
+fn m5_layout(bugs: BugSet) -> Memblock {
+    let mut mb = resizable(128, 4).with_bugs(bugs);
+    assert_eq!(mb.add_node(0, 16 * P, Some(0), NONE), Ok(()));
+    for (base, end) in M5_RESERVED {
+        assert_eq!(mb.reserve(base, end - base), Ok(()));
+    }
+    mb
+}
+
+/// ```text
+///   |rrrr|.rrr|.r.|rrrrrr|    capacity 4, full, no whole page free
+///                 ^ alloc(0x100) from 2P: the highest fit cannot be
+///                   reserved (no page for a doubled array), nor can the
+///                   retry from 0, which finds the same block
+///   |rrrr|.rrr|.rk|...A..k|   with M5: the block went in, the last region
+///                             [10P, 16P) went out, and the retry from 0
+///                             finds room there for the array and itself
+/// ```
+/// Expect the faithful allocation to fail and change nothing, and with
+/// `Bug::M5WrongRollback` the failed attempt to forget the last
+/// reservation, so that the retry hands out its memory.
+#[test]
+fn a_failed_doubling_forgets_the_last_reservation_with_m5_planted() {
+    let mut mb = m5_layout(BugSet::NONE);
+    let before = mb.clone();
+    assert_eq!(
+        mb.alloc_from(0x100, 0x100, 2 * P),
+        Err(MemblockError::NoMemory)
+    );
+    assert_eq!(mb, before);
+
+    let mut buggy = m5_layout(BugSet::NONE.with(Bug::M5WrongRollback));
+    assert_eq!(buggy.alloc_from(0x100, 0x100, 2 * P), Ok(16 * P - 0x100));
+    assert!(!buggy.is_reserved(12 * P), "[10P, 16P) was forgotten");
+    assert_eq!(buggy.reserved().placement(), Some(r(14 * P, 15 * P)));
+    assert_eq!(
+        layout(buggy.reserved()),
+        vec![
+            (0, 4 * P, None, NONE),
+            (4 * P + 0x100, 4 * P - 0x100, None, NONE),
+            (8 * P + 0x100, 2 * P - 0x200, None, NONE),
+            (10 * P - 0x100, 0x100, None, KERN),
+            (14 * P, P, None, KERN),
+            (16 * P - 0x100, 0x100, None, KERN),
+        ]
+    );
+}

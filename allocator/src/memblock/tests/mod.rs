@@ -60,6 +60,21 @@ pub(super) fn check_invariants(array: &RegionArray) {
     assert_eq!(array.total_size(), sum, "{} total_size", array.name());
 }
 
+/// The reservations of the `Bug::M5WrongRollback` tests on `[0, 16P)`,
+/// (start, end): with room for 4 reserved regions the array is full, and
+/// no whole page is free for a doubled one (`.` is 0x100 free bytes).
+///
+/// ```text
+///   |rrrr|.rrr|.r.|rrrrrr|
+///    0    4P   8P 10P   16P
+/// ```
+pub(super) const M5_RESERVED: [(u64, u64); 4] = [
+    (0, 4 * P),
+    (4 * P + 0x100, 8 * P),
+    (8 * P + 0x100, 10 * P - 0x100),
+    (10 * P, 16 * P),
+];
+
 /// A memblock with resizing allowed.
 pub(super) fn resizable(memory: usize, reserved: usize) -> Memblock {
     let mut mb = Memblock::with_capacities(memory, reserved);
