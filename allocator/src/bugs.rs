@@ -395,6 +395,13 @@ impl Bug {
         }
     }
 
+    /// Whether the bug re-creates a change from the allocators' history
+    /// (reference section 8). X1 and X2 are not history: they are mainline
+    /// behaviours this harness found, planted back to pin their fixes.
+    pub const fn historical(self) -> bool {
+        !matches!(self, Bug::X1StaleGapCount | Bug::X2SentinelBelowEnd)
+    }
+
     /// Whether scenarios of the bootmem-compatible API can reach the bug.
     /// Only M15 cannot: the contract refuses a wrapping range before any
     /// native memblock call, so it needs the native API driven directly.

@@ -111,8 +111,9 @@ struct ReplayArgs {
 
 #[derive(Args)]
 struct ZooArgs {
-    /// The faults to measure (comma-separated ids) [default: every one the
-    /// bootmem-compatible API can reach, so all but M15].
+    /// The faults to measure (comma-separated ids) [default: every
+    /// historical fault the bootmem-compatible API can reach: all but M15,
+    /// X1 and X2].
     #[arg(long = "fault", value_name = "IDS", value_parser = parse_bugs)]
     faults: Option<BugSet>,
     /// Seeds per fault and engine.
@@ -248,7 +249,7 @@ fn zoo(args: ZooArgs, out: &mut dyn Write) -> Result<Status, CliError> {
         Some(set) => set.bugs(),
         None => bootmem::Bug::ALL
             .into_iter()
-            .filter(|b| b.reachable_through_layer())
+            .filter(|b| b.historical() && b.reachable_through_layer())
             .collect(),
     };
     let config = zoo::Config {
