@@ -1274,6 +1274,21 @@ mod tests {
     }
 
     /// ```text
+    ///   |.|B|a..|.|.|.|r|....|   a = [0x2000, 0x2840); page 6 reserved,
+    ///                  ^ then freed: it lies above a's tail page
+    /// ```
+    /// Expect packing to survive a free that does not touch the tail page:
+    /// the next small allocation still starts at 0x2840.
+    #[test]
+    fn a_free_above_the_tail_page_keeps_it_packable() {
+        let mut bm = booted(&[(0, 16 * P, 0)]);
+        assert_eq!(bm.reserve(6 * P, P, ReserveMode::Default), Ok(()));
+        assert_eq!(bm.alloc(&req(0x840, 64)), Ok(0x2000));
+        assert_eq!(bm.free(6 * P, P), Ok(()));
+        assert_eq!(bm.alloc(&req(0x100, 64)), Ok(0x2840));
+    }
+
+    /// ```text
     ///   |.|B|r|a|a|....|
     ///               ^ limit 0x4000 + 100: the end may not pass it
     /// ```

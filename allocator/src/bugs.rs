@@ -486,6 +486,8 @@ mod tests {
             assert!(BugSet::parse(bug.id()).is_ok_and(|s| s.has(bug)));
         }
         assert_eq!(BugSet::parse(""), Ok(BugSet::NONE));
+        assert!(BugSet::NONE.is_empty());
+        assert!(!BugSet::NONE.with(Bug::B1LooseMerge).is_empty());
         assert!(BugSet::parse("R1, nope").is_err_and(|e| e.contains("'nope'")));
     }
 }

@@ -307,3 +307,34 @@ pub trait BootMem {
     /// which must have changed nothing.
     fn free_map(&self) -> Vec<Range>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_names_are_spelled_as_the_spec_spells_them() {
+        let all = [
+            Error::Invalid,
+            Error::Busy,
+            Error::DoubleFree,
+            Error::NoMem,
+            Error::Unsupported,
+            Error::Retired,
+            Error::Panic,
+        ];
+        let names: Vec<&str> = all.iter().map(|e| e.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "Invalid",
+                "Busy",
+                "DoubleFree",
+                "NoMem",
+                "Unsupported",
+                "Retired",
+                "Panic"
+            ]
+        );
+    }
+}

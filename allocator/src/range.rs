@@ -127,13 +127,6 @@ impl Range {
             Range { start, end: start }
         }
     }
-
-    /// The page frame numbers `[PFN_DOWN(start), PFN_UP(end))` this range
-    /// touches, or `None` when the end would pass 2^64.
-    pub fn pfns_touched(self) -> Option<(Pfn, Pfn)> {
-        let r = self.round_outward()?;
-        Some((r.start >> PAGE_SHIFT, r.end >> PAGE_SHIFT))
-    }
 }
 
 impl fmt::Debug for Range {
