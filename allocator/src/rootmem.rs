@@ -381,6 +381,51 @@ mod tests {
         boot(RootMem::new(), map)
     }
 
+    // ---- planted bugs ------------------------------------------------
+
+    /// ```text
+    ///   |x|B|.|.|.|....   RAM from page 1: the bitmap's index 0 is PFN 1
+    ///        ^ PFN 2, 8 KiB aligned
+    /// ```
+    /// Expect an 8 KiB-aligned page at PFN 2; with R1 the bitmap-relative
+    /// index is aligned instead, and the result is PFN 3, misaligned.
+    #[test]
+    fn alignment_is_absolute_and_r1_makes_it_bitmap_relative() {
+        for (bugs, want) in [
+            (BugSet::NONE, 2 * P),
+            (BugSet::NONE.with(Bug::R1RelativeAlign), 3 * P),
+        ] {
+            let mut rm = boot(RootMem::with_bugs(bugs), &[(P, 16 * P, 0)]);
+            assert_eq!(rm.alloc(&req(P, 2 * P)), Ok(want), "{bugs:?}");
+        }
+    }
+
+    /// ```text
+    ///   |.|B|.... node 0 ....|rr|rr|.... node 1 ....|
+    ///                         14 16 18
+    /// ```
+    /// Expect a reserve across the node boundary to take pages 14..18; with
+    /// R2 only the part in the first RAM range is marked and 16..18 stay
+    /// free.
+    #[test]
+    fn a_reserve_crosses_ram_ranges_and_r2_stops_at_the_first() {
+        for (bugs, free) in [
+            (
+                BugSet::NONE,
+                vec![r(0, P), r(2 * P, 14 * P), r(18 * P, 32 * P)],
+            ),
+            (
+                BugSet::NONE.with(Bug::R2ReserveFirstRange),
+                vec![r(0, P), r(2 * P, 14 * P), r(16 * P, 32 * P)],
+            ),
+        ] {
+            let map = [(0, 16 * P, 0), (16 * P, 32 * P, 1)];
+            let mut rm = boot(RootMem::with_bugs(bugs), &map);
+            assert_eq!(rm.reserve(14 * P, 4 * P, ReserveMode::Default), Ok(()));
+            assert_eq!(rm.free_map(), free, "{bugs:?}");
+        }
+    }
+
     // ---- setup -------------------------------------------------------
 
     /// ```text

@@ -807,6 +807,8 @@ mod tests {
         assert_eq!(er.table().map(EarlyRes::max), Some(8));
         assert_eq!(er.metadata().len(), 1);
 
+        let bugs = BugSet::NONE.with(Bug::E5FixedTable);
+        assert_eq!(EarlyResBootMem::with_bugs(bugs).bugs(), bugs);
         let mut e5 = planted(Bug::E5FixedTable, 4, &map);
         for base in bases {
             assert_eq!(e5.reserve(base, 0x100, x), Ok(()));

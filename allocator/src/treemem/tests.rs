@@ -119,6 +119,7 @@ fn setup_steals_a_page_when_the_pool_cannot_hold_the_runs() {
         ]
     );
     assert_eq!(tm.pool_usage(), Some((2 + NODES_PER_PAGE, 4)));
+    assert_eq!(tm.metadata_growth(), None, "spare nodes: no growth due");
 }
 
 /// ```text
@@ -604,6 +605,11 @@ fn a_split_past_the_pool_steals_the_lowest_free_page() {
     assert_eq!(tm.reserve(2 * P + 1, 1, EXCL), Ok(()));
     assert_eq!(tm.pool_usage(), Some((2, 2)));
     assert!(tm.metadata().is_empty());
+    assert_eq!(
+        tm.metadata_growth(),
+        Some(P),
+        "a full pool declares a steal"
+    );
     assert_eq!(tm.reserve(5 * P, 1, EXCL), Ok(()));
     assert_eq!(tm.metadata(), vec![r(P, 2 * P)]);
     assert_eq!(
