@@ -10,7 +10,8 @@ use std::path::PathBuf;
 
 /// Replays every input in `paths` (directories expanded, sorted by name),
 /// with `bugs` planted,
-/// and prints `FILE: ok` or one `FILE: <finding>` line per finding. Every
+/// and prints `FILE: ok` or one `FILE: <finding>` line per finding (or
+/// `no inputs to replay` when the directories hold none). Every
 /// input is loaded before any runs, so a bad one stops the command before
 /// it prints anything. Returns whether anything was found.
 pub fn replay(
@@ -26,6 +27,11 @@ pub fn replay(
         inputs.push((file, scenario));
     }
 
+    if inputs.is_empty() {
+        // A directory with nothing in it: say so rather than print nothing.
+        writeln!(out, "no inputs to replay")?;
+        return Ok(false);
+    }
     let mut found = false;
     for (file, scenario) in &inputs {
         let report = oracles::run_with_bugs(scenario, backends, bugs);

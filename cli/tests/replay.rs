@@ -87,6 +87,14 @@ fn a_directory_replays_its_regular_files_by_name() {
 }
 
 #[test]
+fn an_empty_directory_says_there_is_nothing_to_replay() {
+    let dir = TempDir::new("empty");
+    let out = bootfuzz(["replay".as_ref(), dir.path().as_os_str()]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "no inputs to replay\n");
+}
+
+#[test]
 fn replay_never_changes_its_inputs() {
     let dir = TempDir::new("readonly");
     let bin = dir.write("keep.bin", b"\xde\xad\xbe\xef");
