@@ -8,7 +8,9 @@ use crate::artifacts::Artifacts;
 use crate::error::CliError;
 use crate::prng::Prng;
 use crate::progress::{rate, Counters, Progress};
+use crate::watchdog::Watchdog;
 use bootmem::BugSet;
+use oracles::watch::{self, Position};
 use oracles::{BackendInfo, Signature};
 use std::collections::HashSet;
 use std::fmt;
@@ -35,6 +37,10 @@ pub struct Config {
     pub artifacts: PathBuf,
     /// Stop after the input that gave the first finding.
     pub stop_on_finding: bool,
+    /// One input's time budget: past it the watchdog saves the input as a
+    /// `hang` finding and ends the process (exit code 1). `None`: no
+    /// watchdog.
+    pub timeout: Option<Duration>,
 }
 
 /// The outcome of a run.
@@ -76,6 +82,11 @@ pub fn run(config: &Config, out: &mut dyn Write) -> Result<Summary, CliError> {
     let start = Instant::now();
     let mut progress = Progress::new(start);
     let mut execs: u64 = 0;
+    let watchdog = config
+        .timeout
+        .map(|budget| Watchdog::start(budget, on_hang(config, budget)));
+    let unwatched = Position::new();
+    let position = watchdog.as_ref().map_or(&unwatched, Watchdog::position);
 
     while !done(config, execs, start, seen.len()) {
         let len = usize::try_from(rng.up_to(config.max_len as u64)).unwrap_or(config.max_len);
@@ -84,7 +95,13 @@ pub fn run(config: &Config, out: &mut dyn Write) -> Result<Summary, CliError> {
 
         artifacts.set_inflight(&data)?;
         let scenario = oracles::decode(&data);
-        let report = oracles::run_with_bugs(&scenario, &config.backends, config.bugs);
+        if let Some(w) = &watchdog {
+            w.begin();
+        }
+        let report = oracles::run_watched(&scenario, &config.backends, config.bugs, position);
+        if let Some(w) = &watchdog {
+            w.end();
+        }
         execs += 1;
 
         for finding in &report.findings {
@@ -116,6 +133,41 @@ pub fn run(config: &Config, out: &mut dyn Write) -> Result<Summary, CliError> {
         findings: seen.len(),
         seed: config.seed,
     })
+}
+
+/// The watchdog's handler: the input in flight (already on disk) is decoded
+/// again, saved as a `hang` finding at the position the run was stuck at,
+/// reported on stdout like any finding, and the process exits with code 1.
+/// It runs on the watchdog's thread while the stuck call still spins, so it
+/// never returns.
+fn on_hang(config: &Config, budget: Duration) -> impl FnOnce((usize, Option<usize>)) + Send {
+    let (dir, backends, bugs, seed) = (
+        config.artifacts.clone(),
+        config.backends.clone(),
+        config.bugs,
+        config.seed,
+    );
+    move |at| {
+        let mut stdout = std::io::stdout();
+        let saved = Artifacts::open(&dir).and_then(|artifacts| {
+            let path = artifacts.inflight_path();
+            let data = std::fs::read(&path).map_err(|e| CliError::io(path, e))?;
+            let scenario = oracles::decode(&data);
+            let finding = watch::hang_finding(&scenario, &backends, at, budget);
+            let bin = artifacts.save(&finding, &data, &scenario, seed, bugs)?;
+            Ok((finding, bin))
+        });
+        match saved {
+            Ok((finding, bin)) => {
+                let _ = writeln!(stdout, "\nfinding: {finding} [{}]", bin.display());
+            }
+            Err(e) => {
+                let _ = writeln!(std::io::stderr(), "bootfuzz: error: saving a hang: {e}");
+            }
+        }
+        let _ = stdout.flush();
+        std::process::exit(1);
+    }
 }
 
 /// Whether the run has reached its run cap or its time, or its first

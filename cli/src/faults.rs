@@ -63,6 +63,6 @@ mod tests {
         assert!(print(true, &mut out).is_ok());
         let text = String::from_utf8_lossy(&out);
         assert_eq!(text.lines().count(), 2 + Bug::ALL.len());
-        assert!(text.contains("| B1 | bootmem | overlap | overlap | 627240aaa92"));
+        assert!(text.contains("| B1 | bootmem | overlap | overlap metadata | 627240aaa92"));
     }
 }

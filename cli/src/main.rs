@@ -17,6 +17,7 @@ mod progress;
 mod replay;
 mod select;
 mod show;
+mod watchdog;
 mod zoo;
 
 use bootmem::BugSet;
@@ -96,6 +97,10 @@ struct RunArgs {
     /// Stop at the first finding, as libFuzzer does by default.
     #[arg(long)]
     stop_on_finding: bool,
+    /// One input's time budget in seconds: past it the input is saved as a
+    /// `hang` finding and the run ends with code 1 (0: no watchdog).
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    timeout: u64,
     #[command(flatten)]
     backends: BackendArgs,
 }
@@ -221,6 +226,7 @@ fn run(args: RunArgs, out: &mut dyn Write) -> Result<Status, CliError> {
         bugs: args.backends.bugs,
         artifacts: args.artifacts,
         stop_on_finding: args.stop_on_finding,
+        timeout: (args.timeout > 0).then(|| Duration::from_secs(args.timeout)),
     };
     writeln!(
         out,

@@ -122,7 +122,8 @@ fn each_saved_finding_replays_to_its_signature() {
             .unwrap_or_default();
         let bin: PathBuf = line
             .rsplit_once(" [")
-            .map(|(_, p)| PathBuf::from(p.trim_end_matches(']')))
+            .and_then(|(_, p)| p.split_once(']'))
+            .map(|(p, _)| PathBuf::from(p))
             .unwrap_or_else(|| panic!("no saved path in {line}"));
         let slug = signature.replace('/', ".");
         let name = bin.file_name().and_then(|n| n.to_str()).unwrap_or_default();

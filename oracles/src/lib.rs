@@ -19,10 +19,11 @@ pub mod registry;
 pub mod run;
 pub mod scenario;
 pub mod text;
+pub mod watch;
 
 pub use decode::{decode, decode_with, DecodeBounds};
 pub use encode::{encode, EncodeError};
 pub use finding::{Finding, FindingKind, Signature};
 pub use registry::{backends, find_backend, BackendInfo};
-pub use run::{run, run_with_bugs, Report};
+pub use run::{run, run_watched, run_with_bugs, Report};
 pub use scenario::{MemoryMap, Op, OpKind, Part, RamRange, Scenario};

@@ -26,6 +26,7 @@ use crate::model::AllocVerdict;
 use crate::model::Model;
 use crate::registry::BackendInfo;
 use crate::scenario::{Op, OpKind, Scenario};
+use crate::watch::Position;
 use bootmem::{
     AllocRequest, BootMem, BugSet, Error, Outcome, PhysAddr, Placement, Profile, Range, ReserveMode,
 };
@@ -51,15 +52,27 @@ pub fn run(scenario: &Scenario, backends: &[BackendInfo]) -> Report {
 /// As [`run`], with the historical `bugs` planted in every backend they
 /// belong to (`bootmem::bugs`).
 pub fn run_with_bugs(scenario: &Scenario, backends: &[BackendInfo], bugs: BugSet) -> Report {
+    run_watched(scenario, backends, bugs, &Position::new())
+}
+
+/// As [`run_with_bugs`], recording in `position` the backend and op being
+/// played, for a watchdog on another thread ([`crate::watch`]).
+pub fn run_watched(
+    scenario: &Scenario,
+    backends: &[BackendInfo],
+    bugs: BugSet,
+    position: &Position,
+) -> Report {
     let mut report = Report::default();
     let mut traces = Vec::with_capacity(backends.len());
     let profiles: Vec<Profile> = backends
         .iter()
         .map(|b| (b.make)(BugSet::NONE).profile())
         .collect();
-    for (info, profile) in backends.iter().zip(&profiles) {
+    for (number, (info, profile)) in backends.iter().zip(&profiles).enumerate() {
         let has_peer = profiles.iter().filter(|p| *p == profile).count() > 1;
-        let (finding, trace, skipped) = play(scenario, info, *profile, bugs, has_peer);
+        let at = |op| position.set(number, op);
+        let (finding, trace, skipped) = play(scenario, info, *profile, bugs, has_peer, &at);
         report.ops_played += trace.steps.len();
         if skipped {
             report.skipped.push(info.name);
@@ -123,7 +136,9 @@ fn play(
     profile: Profile,
     bugs: BugSet,
     traced: bool,
+    at: &dyn Fn(Option<usize>),
 ) -> (Option<Finding>, Trace, bool) {
+    at(None);
     let finding = |op_index, op_kind, stop: Stop| {
         let (kind, class, detail) = match stop {
             Stop::Violation(v) => (v.kind, v.class, v.detail),
@@ -157,6 +172,7 @@ fn play(
         Err(stop) => return (Some(finding(None, OpKind::Setup, stop)), trace, false),
     }
     for (index, op) in scenario.ops.iter().enumerate() {
+        at(Some(index));
         let free_before = if traced {
             differential::fingerprint(&player.model.free_map(), &player.model.metadata())
         } else {
