@@ -32,6 +32,14 @@ pub enum CliError {
         /// Every registered name.
         known: Vec<&'static str>,
     },
+    /// A scenario cannot be encoded as engine bytes (it exceeds a decode
+    /// bound).
+    Encode {
+        /// The file.
+        path: PathBuf,
+        /// Why, in words.
+        message: String,
+    },
     /// Writing our own output to stdout failed.
     Output(io::Error),
 }
@@ -71,6 +79,9 @@ impl fmt::Display for CliError {
             CliError::UnknownBackend { name, known } => {
                 write!(f, "unknown backend `{name}` (known: {})", known.join(", "))
             }
+            CliError::Encode { path, message } => {
+                write!(f, "{}: cannot encode: {message}", path.display())
+            }
             CliError::Output(e) => write!(f, "<stdout>: {e}"),
         }
     }
@@ -80,7 +91,9 @@ impl std::error::Error for CliError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             CliError::Io { source, .. } | CliError::Output(source) => Some(source),
-            CliError::Parse { .. } | CliError::UnknownBackend { .. } => None,
+            CliError::Parse { .. } | CliError::UnknownBackend { .. } | CliError::Encode { .. } => {
+                None
+            }
         }
     }
 }

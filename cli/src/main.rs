@@ -7,6 +7,7 @@
 
 mod artifacts;
 mod backends;
+mod encode;
 mod engine;
 mod error;
 mod faults;
@@ -45,6 +46,9 @@ enum Command {
     Replay(ReplayArgs),
     /// Print the scenario of an input as `.scn` text.
     Show(ShowArgs),
+    /// Turn `.scn` scenarios into the engine bytes that decode back to
+    /// them (seed corpora for every engine).
+    Encode(EncodeArgs),
     /// List the registered backends and their profiles.
     Backends,
     /// List the planted historical bugs (`--bug`, `zoo --fault`).
@@ -145,6 +149,16 @@ struct ZooArgs {
 }
 
 #[derive(Args)]
+struct EncodeArgs {
+    /// `.scn` files, or directories of them.
+    #[arg(value_name = "FILE", required = true)]
+    files: Vec<PathBuf>,
+    /// Directory for the `.bin` files (one per input, same stem).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+#[derive(Args)]
 struct ShowArgs {
     /// An input: `.scn` text or raw engine bytes.
     #[arg(value_name = "FILE")]
@@ -195,6 +209,9 @@ fn dispatch(command: Command) -> Result<Status, CliError> {
                 .map(Status::from_found)
         }
         Command::Show(args) => show::show(&args.file, &mut out).map(|()| Status::Clean),
+        Command::Encode(args) => {
+            encode::encode(&args.files, &args.out, &mut out).map(|()| Status::Clean)
+        }
         Command::Zoo(args) => zoo(args, &mut out),
         Command::Faults { markdown } => {
             faults::print(markdown, &mut out)?;

@@ -13,6 +13,7 @@ pub mod decode;
 pub mod differential;
 pub mod encode;
 pub mod finding;
+pub mod fuzz;
 pub mod guard;
 pub mod model;
 pub mod registry;

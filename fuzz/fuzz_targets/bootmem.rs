@@ -1,0 +1,3 @@
+//! The bootmem backend against its model.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| oracles::fuzz::backend("bootmem", data));

@@ -1,0 +1,149 @@
+//! The bodies of the fuzz targets: every engine (cargo-fuzz, AFL++,
+//! honggfuzz, `cargo test`'s corpus replay) hands its `&[u8]` to one of
+//! these, so a crash file from any engine replays identically under the
+//! others and under `bootfuzz replay`.
+//!
+//! A finding panics, as engines expect, with a message a person can read at
+//! once: the signature on the first line, then the finding, then the
+//! scenario as `.scn` text. Bugs named in `BOOTFUZZ_BUG` (`bootmem::bugs`)
+//! are planted in every backend they belong to.
+
+use crate::registry::{backends, find_backend, BackendInfo};
+use crate::run::run_with_bugs;
+use crate::scenario::Scenario;
+use crate::{decode, text, Finding};
+use bootmem::BugSet;
+use std::sync::OnceLock;
+
+/// The bugs planted by `BOOTFUZZ_BUG`, read once; an unknown id panics at
+/// the first input (the target is misconfigured, not fuzzed).
+pub fn planted_bugs() -> BugSet {
+    static BUGS: OnceLock<BugSet> = OnceLock::new();
+    *BUGS.get_or_init(|| {
+        let list = std::env::var("BOOTFUZZ_BUG").unwrap_or_default();
+        BugSet::parse(&list).unwrap_or_else(|e| panic!("BOOTFUZZ_BUG: {e}"))
+    })
+}
+
+/// The fuzz targets by name (`fuzz/fuzz_targets/<name>.rs`): each calls
+/// [`body`] with its own name.
+pub const TARGETS: [&str; 10] = [
+    "differential",
+    "bootmem",
+    "rootmem",
+    "bootmem2",
+    "treemem",
+    "memblock",
+    "memblock_bu",
+    "nobootmem",
+    "early_res",
+    "scn_roundtrip",
+];
+
+/// Runs the body of the target named `target` on `data`; false when no
+/// target has that name.
+pub fn body(target: &str, data: &[u8]) -> bool {
+    match target {
+        "differential" => differential(data),
+        "scn_roundtrip" => scn_roundtrip(data),
+        name if TARGETS.contains(&name) => backend(name, data),
+        _ => return false,
+    }
+    true
+}
+
+/// The `differential` target: every backend against its model and, where
+/// two share a profile, against each other.
+pub fn differential(data: &[u8]) {
+    play(data, &backends());
+}
+
+/// A one-backend target: `name` against its model. Panics on a name the
+/// registry does not know.
+pub fn backend(name: &str, data: &[u8]) {
+    let info = find_backend(name).unwrap_or_else(|| panic!("no backend named {name}"));
+    play(data, &[info]);
+}
+
+/// The `scn_roundtrip` target: a decoded scenario printed as `.scn` text
+/// parses back to the same scenario.
+pub fn scn_roundtrip(data: &[u8]) {
+    let scenario = decode(data);
+    let printed = text::print(&scenario);
+    match text::parse(&printed) {
+        Ok(parsed) if parsed == scenario => {}
+        Ok(parsed) => panic!(
+            "bootfuzz finding: scn-roundtrip/mismatch\n--- printed ---\n{printed}--- parsed back ---\n{}",
+            text::print(&parsed)
+        ),
+        Err(e) => panic!(
+            "bootfuzz finding: scn-roundtrip/parse-error\nline {}: {}\n--- printed ---\n{printed}",
+            e.line, e.message
+        ),
+    }
+}
+
+fn play(data: &[u8], backends: &[BackendInfo]) {
+    let scenario = decode(data);
+    let report = run_with_bugs(&scenario, backends, planted_bugs());
+    if let Some(first) = report.findings.first() {
+        panic!("{}", panic_message(first, &scenario));
+    }
+}
+
+/// `bootfuzz finding: SIGNATURE`, the finding, and the scenario as `.scn`.
+pub fn panic_message(finding: &Finding, scenario: &Scenario) -> String {
+    format!(
+        "bootfuzz finding: {}\n{finding}\n--- scenario (.scn; replay with `bootfuzz replay`) ---\n{}",
+        finding.signature(),
+        text::print(scenario)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::guard::guarded;
+
+    #[test]
+    fn clean_inputs_pass_every_body() {
+        for data in [&b""[..], b"\x00\x01\x02\x03", &[0xff; 64]] {
+            assert!(guarded(|| differential(data)).is_ok());
+            assert!(guarded(|| backend("rootmem", data)).is_ok());
+            assert!(guarded(|| scn_roundtrip(data)).is_ok());
+            for target in TARGETS {
+                assert_eq!(guarded(|| body(target, data)), Ok(true), "{target}");
+            }
+        }
+        assert_eq!(guarded(|| body("nope", b"")), Ok(false));
+    }
+
+    #[test]
+    fn every_backend_target_names_a_registered_backend() {
+        for target in TARGETS {
+            let special = target == "differential" || target == "scn_roundtrip";
+            assert!(special || find_backend(target).is_some(), "{target}");
+        }
+        assert_eq!(backends().len() + 2, TARGETS.len());
+    }
+
+    #[test]
+    fn a_finding_panics_with_its_signature_first_and_the_scenario() {
+        let scenario = decode(b"");
+        let finding = Finding {
+            kind: crate::FindingKind::Overlap,
+            backend: "rootmem",
+            op_index: Some(0),
+            op_kind: crate::OpKind::Alloc,
+            class: "over-allocated",
+            detail: "detail".to_string(),
+        };
+        let message = panic_message(&finding, &scenario);
+        let first = message.lines().next().unwrap_or_default();
+        assert_eq!(
+            first,
+            "bootfuzz finding: overlap/rootmem/alloc/over-allocated"
+        );
+        assert!(message.contains("# bootfuzz scenario v1"), "{message}");
+    }
+}
