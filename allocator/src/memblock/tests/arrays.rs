@@ -403,6 +403,37 @@ fn trim_memory_cuts_regions_to_the_alignment() {
     assert_eq!(mb.trim_memory(0), Err(MemblockError::BadAlign));
 }
 
+/// ```text
+///   |[....]x|     memory [0x1000, 0x3800): the start is aligned, the end
+///   trim to pages: [0x1000, 0x3000)
+/// ```
+/// Expect a region with only its end off the alignment trimmed too.
+#[test]
+fn trim_memory_cuts_an_unaligned_end_behind_an_aligned_start() {
+    let mut mb = Memblock::new();
+    assert_eq!(mb.add(0x1000, 0x2800), Ok(()));
+    assert_eq!(mb.trim_memory(P), Ok(()));
+    let regions: Vec<_> = mb
+        .memory()
+        .regions()
+        .iter()
+        .map(|r| (r.base(), r.size()))
+        .collect();
+    assert_eq!(regions, vec![(0x1000, 0x2000)]);
+}
+
+/// Flags combine as sets and print by their kernel names.
+#[test]
+fn flags_combine_as_sets_and_print_their_names() {
+    let both = Flags::HOTPLUG.union(Flags::NOMAP);
+    assert_eq!(both.union(Flags::NOMAP), both, "a union is idempotent");
+    assert_eq!(both.difference(Flags::NOMAP), Flags::HOTPLUG);
+    assert_eq!(format!("{:?}", both), "HOTPLUG|NOMAP");
+    assert_eq!(format!("{:?}", Flags::NONE), "NONE");
+    assert_eq!(format!("{:?}", Flags::from_bits(0x81)), "HOTPLUG|0x80");
+    assert_eq!(format!("{:?}", Flags::from_bits(0x100)), "0x100");
+}
+
 // ---- queries -------------------------------------------------------------
 
 /// ```text
