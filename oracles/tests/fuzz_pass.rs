@@ -3,23 +3,13 @@
 //! findings. It is the fuzzing half of the mutation-testing command
 //! (`cargo mutants`, see the README) and a smoke run in every `cargo test`.
 
+mod seeded;
+
 use oracles::{backends, decode, run};
+use seeded::{next_input, on_threads};
 
 /// Scenarios per thread; two threads.
 const PER_THREAD: usize = 1_500;
-
-/// xorshift64 bytes, lengths `0..2048`: what `bootfuzz run` feeds `decode`.
-fn next_input(state: &mut u64, out: &mut Vec<u8>) {
-    let mut next = || {
-        *state ^= *state << 13;
-        *state ^= *state >> 7;
-        *state ^= *state << 17;
-        *state
-    };
-    let len = (next() % 2048) as usize;
-    out.clear();
-    out.extend((0..len).map(|_| next() as u8));
-}
 
 fn play(seed: u64) -> Vec<String> {
     let all = backends();
@@ -36,17 +26,10 @@ fn play(seed: u64) -> Vec<String> {
 
 #[test]
 fn every_backend_passes_a_short_seeded_fuzz_pass() {
-    let threads: Vec<_> = [0xf022_0001_u64, 0xf022_0002]
+    let found: Vec<String> = on_threads(&[0xf022_0001, 0xf022_0002], play)
         .into_iter()
-        .map(|seed| std::thread::spawn(move || play(seed)))
+        .flatten()
         .collect();
-    let mut found = Vec::new();
-    for t in threads {
-        match t.join() {
-            Ok(f) => found.extend(f),
-            Err(_) => panic!("a fuzz thread panicked"),
-        }
-    }
     assert!(
         found.is_empty(),
         "{} findings; first:\n{}",

@@ -2,20 +2,10 @@
 //! zero findings (issue 2). The inputs are random byte strings from a fixed
 //! seed, exactly what `bootfuzz run` feeds `decode`, split over two threads.
 
-use oracles::{decode, find_backend, run};
+mod seeded;
 
-/// xorshift64: a fixed, dependency-free byte source.
-fn bytes(state: &mut u64, out: &mut Vec<u8>) {
-    let mut next = || {
-        *state ^= *state << 13;
-        *state ^= *state >> 7;
-        *state ^= *state << 17;
-        *state
-    };
-    let len = (next() % 2048) as usize;
-    out.clear();
-    out.extend((0..len).map(|_| next() as u8));
-}
+use oracles::{decode, find_backend, run};
+use seeded::{next_input, on_threads};
 
 /// Plays `count` scenarios from `seed`; returns (findings, setups skipped).
 fn play(seed: u64, count: usize) -> (Vec<String>, usize) {
@@ -26,7 +16,7 @@ fn play(seed: u64, count: usize) -> (Vec<String>, usize) {
     let (mut state, mut data) = (seed, Vec::new());
     let (mut found, mut skipped) = (Vec::new(), 0);
     for _ in 0..count {
-        bytes(&mut state, &mut data);
+        next_input(&mut state, &mut data);
         let scenario = decode(&data);
         let report = run(&scenario, &[rootmem]);
         skipped += report.skipped.len();
@@ -40,19 +30,10 @@ fn play(seed: u64, count: usize) -> (Vec<String>, usize) {
 #[test]
 fn rootmem_passes_100k_seeded_scenarios() {
     const PER_THREAD: usize = 50_000;
-    let threads: Vec<_> = [0x5eed_0001_u64, 0x5eed_0002]
-        .into_iter()
-        .map(|seed| std::thread::spawn(move || play(seed, PER_THREAD)))
-        .collect();
     let (mut found, mut skipped) = (Vec::new(), 0);
-    for t in threads {
-        match t.join() {
-            Ok((f, s)) => {
-                found.extend(f);
-                skipped += s;
-            }
-            Err(_) => panic!("a worker panicked"),
-        }
+    for (f, s) in on_threads(&[0x5eed_0001, 0x5eed_0002], |seed| play(seed, PER_THREAD)) {
+        found.extend(f);
+        skipped += s;
     }
     assert!(
         found.is_empty(),
