@@ -405,21 +405,28 @@ fn trim_memory_cuts_regions_to_the_alignment() {
 
 /// ```text
 ///   |[....]x|     memory [0x1000, 0x3800): the start is aligned, the end
-///   trim to pages: [0x1000, 0x3000)
+///   |x[....]|     not; memory [0x800, 0x3000): the other way round
+///   trim to pages: [0x1000, 0x3000) both times
 /// ```
-/// Expect a region with only its end off the alignment trimmed too.
+/// Expect a region with only its end, or only its start, off the
+/// alignment trimmed too.
 #[test]
-fn trim_memory_cuts_an_unaligned_end_behind_an_aligned_start() {
-    let mut mb = Memblock::new();
-    assert_eq!(mb.add(0x1000, 0x2800), Ok(()));
-    assert_eq!(mb.trim_memory(P), Ok(()));
-    let regions: Vec<_> = mb
-        .memory()
-        .regions()
-        .iter()
-        .map(|r| (r.base(), r.size()))
-        .collect();
-    assert_eq!(regions, vec![(0x1000, 0x2000)]);
+fn trim_memory_cuts_a_region_off_the_alignment_at_one_end() {
+    for (base, size, want) in [
+        (0x1000, 0x2800, (0x1000, 0x2000)),
+        (0x800, 0x2800, (0x1000, 0x2000)),
+    ] {
+        let mut mb = Memblock::new();
+        assert_eq!(mb.add(base, size), Ok(()));
+        assert_eq!(mb.trim_memory(P), Ok(()));
+        let regions: Vec<_> = mb
+            .memory()
+            .regions()
+            .iter()
+            .map(|r| (r.base(), r.size()))
+            .collect();
+        assert_eq!(regions, vec![want], "[{base:#x}, +{size:#x})");
+    }
 }
 
 /// Flags combine as sets and print by their kernel names.
