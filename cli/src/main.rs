@@ -287,7 +287,12 @@ fn zoo(args: ZooArgs, out: &mut dyn Write) -> Result<Status, CliError> {
     };
     let board = zoo::run(&exe, &config, out)?;
     if board.sound() {
-        writeln!(out, "zoo: control clean, every run completed")?;
+        let control = if config.control {
+            "control clean"
+        } else {
+            "no control run"
+        };
+        writeln!(out, "zoo: {control}, every run completed")?;
         Ok(Status::Clean)
     } else {
         writeln!(

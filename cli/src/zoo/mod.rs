@@ -216,12 +216,11 @@ fn describe(job: &Job, outcome: &Outcome) -> String {
 
 /// `zoo.md`: how it was made, the table, and the control's verdict.
 fn markdown(config: &Config, board: &Scoreboard) -> String {
-    let verdict = if board.sound() {
-        "The control is clean: no finding with no bug planted."
-    } else if config.control {
-        "**The control is not clean or a run failed: a defect in the harness.**"
-    } else {
-        "**A run failed.**"
+    let verdict = match (config.control, board.sound()) {
+        (true, true) => "The control is clean: no finding with no bug planted.",
+        (true, false) => "**The control is not clean or a run failed: a defect in the harness.**",
+        (false, true) => "No control was run (`--no-control`); every run completed.",
+        (false, false) => "No control was run (`--no-control`). **A run failed.**",
     };
     format!(
         "# Bug zoo\n\n{} seeds ({}..={}), {} s per run, {}.\n\n{}\n{verdict}\n",
