@@ -429,6 +429,30 @@ fn trim_memory_cuts_a_region_off_the_alignment_at_one_end() {
     }
 }
 
+/// ```text
+///   |[..]| x[.|.]x | x[.....]x|   memory [0x1000, 0x3000), [0x4800, 0x5800)
+///                                 and [0x6800, 0x9800)
+///   trim to pages: the first stays, the second vanishes (its aligned
+///   start and end meet at 0x5000), the third becomes [0x7000, 0x9000)
+/// ```
+/// Expect the walk to go past an aligned region, drop the one that
+/// shrinks to nothing, and cut the one after it.
+#[test]
+fn trim_memory_walks_past_aligned_regions_and_drops_empty_ones() {
+    let mut mb = Memblock::new();
+    for (base, size) in [(0x1000, 0x2000), (0x4800, 0x1000), (0x6800, 0x3000)] {
+        assert_eq!(mb.add(base, size), Ok(()));
+    }
+    assert_eq!(mb.trim_memory(P), Ok(()));
+    let regions: Vec<_> = mb
+        .memory()
+        .regions()
+        .iter()
+        .map(|r| (r.base(), r.size()))
+        .collect();
+    assert_eq!(regions, vec![(0x1000, 0x2000), (0x7000, 0x2000)]);
+}
+
 /// Flags combine as sets and print by their kernel names.
 #[test]
 fn flags_combine_as_sets_and_print_their_names() {
