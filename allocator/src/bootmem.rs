@@ -229,6 +229,9 @@ impl BootmemData {
     /// kernel read on past its map). A set bit moves on and ends the pass,
     /// as does a block of more than one page (`j >= eidx`); a single page
     /// is "found" and `BUG_ON(start >= eidx)` fires.
+    // Only a planted fault calls this: keep it off the hot path.
+    #[cold]
+    #[inline(never)]
     fn scan_past_the_window(&self, i: Pfn, pages: u64) -> Option<Pfn> {
         let bit = Pages {
             lo: i,

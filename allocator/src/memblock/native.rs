@@ -448,6 +448,9 @@ impl Memblock {
     /// The index of the first region of `which` sharing a byte with `[base,
     /// base + size)` (capped), the value `memblock_overlaps_region` returned
     /// before f1c2c19c498 (with `None` for its -1).
+    // Only a planted fault calls this: keep it off the hot path.
+    #[cold]
+    #[inline(never)]
     fn first_overlapping(&self, which: Array, base: PhysAddr, size: u64) -> Option<usize> {
         let end = base + cap_size(base, size);
         let array = self.array(which);

@@ -263,6 +263,9 @@ impl RegionArray {
     /// regions, whichever they are, until the count is back where it was.
     /// A new range below the last region stays in; the last region, an
     /// existing reservation, is forgotten.
+    // Only a planted fault calls this: keep it off the hot path.
+    #[cold]
+    #[inline(never)]
     pub(super) fn insert_then_drop_last(
         &mut self,
         base: PhysAddr,
