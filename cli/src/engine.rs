@@ -16,6 +16,8 @@ use std::collections::HashSet;
 use std::fmt;
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What one run does.
@@ -82,9 +84,14 @@ pub fn run(config: &Config, out: &mut dyn Write) -> Result<Summary, CliError> {
     let start = Instant::now();
     let mut progress = Progress::new(start);
     let mut execs: u64 = 0;
-    let watchdog = config
-        .timeout
-        .map(|budget| Watchdog::start(budget, on_hang(config, budget)));
+    // Inputs finished, for the watchdog's finding line.
+    let done_execs = Arc::new(AtomicU64::new(0));
+    let watchdog = config.timeout.map(|budget| {
+        Watchdog::start(
+            budget,
+            on_hang(config, budget, Arc::clone(&done_execs), start),
+        )
+    });
     let unwatched = Position::new();
     let position = watchdog.as_ref().map_or(&unwatched, Watchdog::position);
 
@@ -103,6 +110,7 @@ pub fn run(config: &Config, out: &mut dyn Write) -> Result<Summary, CliError> {
             w.end();
         }
         execs += 1;
+        done_execs.store(execs, Ordering::Relaxed);
 
         for finding in &report.findings {
             if !seen.insert(finding.signature()) {
@@ -140,7 +148,12 @@ pub fn run(config: &Config, out: &mut dyn Write) -> Result<Summary, CliError> {
 /// reported on stdout like any finding, and the process exits with code 1.
 /// It runs on the watchdog's thread while the stuck call still spins, so it
 /// never returns.
-fn on_hang(config: &Config, budget: Duration) -> impl FnOnce((usize, Option<usize>)) + Send {
+fn on_hang(
+    config: &Config,
+    budget: Duration,
+    done_execs: Arc<AtomicU64>,
+    start: Instant,
+) -> impl FnOnce((usize, Option<usize>)) + Send {
     let (dir, backends, bugs, seed) = (
         config.artifacts.clone(),
         config.backends.clone(),
@@ -159,7 +172,15 @@ fn on_hang(config: &Config, budget: Duration) -> impl FnOnce((usize, Option<usiz
         });
         match saved {
             Ok((finding, bin)) => {
-                let _ = writeln!(stdout, "\nfinding: {finding} [{}]", bin.display());
+                // The same line as any finding: the stuck input is the
+                // next exec, and the time is when the watchdog gave up.
+                let exec = done_execs.load(Ordering::Relaxed) + 1;
+                let at = start.elapsed().as_secs_f64();
+                let _ = writeln!(
+                    stdout,
+                    "\nfinding: {finding} [{}] (exec {exec}, {at:.3} s)",
+                    bin.display()
+                );
             }
             Err(e) => {
                 let _ = writeln!(std::io::stderr(), "bootfuzz: error: saving a hang: {e}");

@@ -75,6 +75,14 @@ struct BackendArgs {
     bugs: BugSet,
 }
 
+/// The clap parser for `--timeout`: non-negative seconds, fractions allowed.
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("`{text}` is not a usable time budget"))
+}
+
 /// The clap parser for `--bug`: an unknown id is a usage error (exit 2).
 fn parse_bugs(list: &str) -> Result<BugSet, String> {
     BugSet::parse(list)
@@ -101,10 +109,11 @@ struct RunArgs {
     /// Stop at the first finding, as libFuzzer does by default.
     #[arg(long)]
     stop_on_finding: bool,
-    /// One input's time budget in seconds: past it the input is saved as a
-    /// `hang` finding and the run ends with code 1 (0: no watchdog).
-    #[arg(long, value_name = "SECS", default_value_t = 10)]
-    timeout: u64,
+    /// One input's time budget in seconds (fractions allowed): past it the
+    /// input is saved as a `hang` finding and the run ends with code 1
+    /// (0: no watchdog).
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_timeout)]
+    timeout: Duration,
     #[command(flatten)]
     backends: BackendArgs,
 }
@@ -199,8 +208,9 @@ fn main() -> ExitCode {
 }
 
 fn dispatch(command: Command) -> Result<Status, CliError> {
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
+    // Not locked for the whole command: the watchdog's thread must be able
+    // to print a hang while the main thread is stuck in a call.
+    let mut out = io::stdout();
     match command {
         Command::Run(args) => run(args, &mut out),
         Command::Replay(args) => {
@@ -243,7 +253,7 @@ fn run(args: RunArgs, out: &mut dyn Write) -> Result<Status, CliError> {
         bugs: args.backends.bugs,
         artifacts: args.artifacts,
         stop_on_finding: args.stop_on_finding,
-        timeout: (args.timeout > 0).then(|| Duration::from_secs(args.timeout)),
+        timeout: (!args.timeout.is_zero()).then_some(args.timeout),
     };
     writeln!(
         out,

@@ -15,7 +15,7 @@ const IDLE: u64 = u64::MAX;
 struct Shared {
     /// The run's clock, from which `started` counts.
     epoch: Instant,
-    /// Milliseconds from `epoch` at which the current input started, or
+    /// Microseconds from `epoch` at which the current input started, or
     /// [`IDLE`].
     started: AtomicU64,
     position: Position,
@@ -43,13 +43,13 @@ impl Watchdog {
             stop: AtomicBool::new(false),
         });
         let watched = Arc::clone(&shared);
-        let tick = (budget / 10).clamp(Duration::from_millis(1), Duration::from_millis(100));
-        let budget_ms = u64::try_from(budget.as_millis()).unwrap_or(u64::MAX);
+        let tick = (budget / 10).clamp(Duration::from_micros(100), Duration::from_millis(100));
+        let budget_us = u64::try_from(budget.as_micros()).unwrap_or(u64::MAX);
         let thread = std::thread::spawn(move || {
             while !watched.stop.load(Ordering::Relaxed) {
                 std::thread::sleep(tick);
                 let started = watched.started.load(Ordering::Relaxed);
-                if started != IDLE && now_ms(&watched.epoch).saturating_sub(started) > budget_ms {
+                if started != IDLE && now_us(&watched.epoch).saturating_sub(started) > budget_us {
                     on_hang(watched.position.get());
                     return;
                 }
@@ -68,7 +68,7 @@ impl Watchdog {
 
     /// An input starts running.
     pub fn begin(&self) {
-        let now = now_ms(&self.shared.epoch);
+        let now = now_us(&self.shared.epoch);
         self.shared.started.store(now, Ordering::Relaxed);
     }
 
@@ -87,8 +87,8 @@ impl Drop for Watchdog {
     }
 }
 
-fn now_ms(epoch: &Instant) -> u64 {
-    u64::try_from(epoch.elapsed().as_millis()).unwrap_or(u64::MAX - 1)
+fn now_us(epoch: &Instant) -> u64 {
+    u64::try_from(epoch.elapsed().as_micros()).unwrap_or(u64::MAX - 1)
 }
 
 #[cfg(test)]

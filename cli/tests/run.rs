@@ -157,3 +157,35 @@ fn an_unknown_backend_is_a_usage_error_listing_the_known_ones() {
     assert!(!err.contains("panicked"), "{err}");
     assert!(stdout(&out).is_empty());
 }
+
+#[test]
+fn an_input_past_its_time_budget_is_saved_as_a_hang_and_ends_the_run() {
+    // A budget of half a millisecond is shorter than most inputs on all
+    // eight backends take: the watchdog must fire, save the in-flight
+    // input as a hang, print it like any finding, and end with code 1.
+    let dir = TempDir::new("hang");
+    let out = run(
+        &["--timeout", "0.0005", "--time", "30", "--seed", "1"],
+        &dir,
+    );
+    let text = stdout(&out);
+    assert_eq!(code(&out), Some(1), "{text}{}", stderr(&out));
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("finding: hang/"))
+        .unwrap_or_else(|| panic!("no hang line in {text}"));
+    assert!(
+        line.contains("/time-budget at op #") || line.contains("/time-budget during "),
+        "{line}"
+    );
+    let saved: Vec<PathBuf> = std::fs::read_dir(dir.path())
+        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    let bin = saved
+        .iter()
+        .find(|p| p.extension().is_some_and(|x| x == "bin"))
+        .unwrap_or_else(|| panic!("no .bin saved: {saved:?}"));
+    assert!(bin.with_extension("scn").is_file());
+    let shown = bootfuzz(["show".as_ref(), bin.as_os_str()]);
+    assert_eq!(code(&shown), Some(0), "{}", stderr(&shown));
+}

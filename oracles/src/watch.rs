@@ -73,10 +73,7 @@ pub fn hang_finding(
         op_index,
         op_kind,
         class: "time-budget",
-        detail: format!(
-            "the call was still running after {:.1} s",
-            budget.as_secs_f64()
-        ),
+        detail: format!("the call was still running after {budget:?}"),
     }
 }
 

@@ -177,6 +177,21 @@ mod tests {
     }
 
     #[test]
+    fn the_watchdogs_hang_line_parses_like_any_finding() {
+        let text = "bootfuzz run: seed 1\n\nfinding: hang/early_res/free/time-budget at op #3: \
+            the call was still running after 10.0 s [a/hang.bin] (exec 5, 10.104 s)\n";
+        assert_eq!(
+            parse(text),
+            Outcome::Found {
+                kind: FindingKind::Hang,
+                signature: "hang/early_res/free/time-budget".to_string(),
+                execs: 5,
+                secs: 10.104,
+            }
+        );
+    }
+
+    #[test]
     fn a_clean_run_gives_its_exec_count_and_garbage_is_a_failure() {
         let text = "bootfuzz run: seed 1\ndone: 1234 execs in 10.0 s (123 exec/s), 0 distinct findings, seed 1\n";
         assert_eq!(parse(text), Outcome::Clean { execs: 1234 });
