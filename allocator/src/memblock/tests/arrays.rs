@@ -374,6 +374,15 @@ fn set_node_splits_at_its_edges_and_merges_what_becomes_equal() {
     assert_eq!(layout(mb.memory()), vec![(0, 4 * P, None, NONE)]);
 }
 
+/// The `(base, size)` of every memory region.
+fn memory_spans(mb: &Memblock) -> Vec<(u64, u64)> {
+    mb.memory()
+        .regions()
+        .iter()
+        .map(|r| (r.base(), r.size()))
+        .collect()
+}
+
 /// ```text
 ///   |x[....]xx[.]x|     memory [0x800, 0x3800) and [0x5100, 0x5f00)
 ///   trim to pages:      [0x1000, 0x3000); the second vanishes
@@ -386,14 +395,7 @@ fn trim_memory_cuts_regions_to_the_alignment() {
     assert_eq!(mb.add(0x800, 0x3000), Ok(()));
     assert_eq!(mb.add_node(0x5100, 0xe00, Some(2), NONE), Ok(()));
     assert_eq!(mb.trim_memory(P), Ok(()));
-    assert_eq!(
-        mb.memory()
-            .regions()
-            .iter()
-            .map(|r| (r.base(), r.size()))
-            .collect::<Vec<_>>(),
-        vec![(0x1000, 0x2000)]
-    );
+    assert_eq!(memory_spans(&mb), vec![(0x1000, 0x2000)]);
     assert_eq!(
         mb.phys_mem_size(),
         0x3000,
@@ -419,13 +421,7 @@ fn trim_memory_cuts_a_region_off_the_alignment_at_one_end() {
         let mut mb = Memblock::new();
         assert_eq!(mb.add(base, size), Ok(()));
         assert_eq!(mb.trim_memory(P), Ok(()));
-        let regions: Vec<_> = mb
-            .memory()
-            .regions()
-            .iter()
-            .map(|r| (r.base(), r.size()))
-            .collect();
-        assert_eq!(regions, vec![want], "[{base:#x}, +{size:#x})");
+        assert_eq!(memory_spans(&mb), vec![want], "[{base:#x}, +{size:#x})");
     }
 }
 
@@ -444,13 +440,7 @@ fn trim_memory_walks_past_aligned_regions_and_drops_empty_ones() {
         assert_eq!(mb.add(base, size), Ok(()));
     }
     assert_eq!(mb.trim_memory(P), Ok(()));
-    let regions: Vec<_> = mb
-        .memory()
-        .regions()
-        .iter()
-        .map(|r| (r.base(), r.size()))
-        .collect();
-    assert_eq!(regions, vec![(0x1000, 0x2000), (0x7000, 0x2000)]);
+    assert_eq!(memory_spans(&mb), vec![(0x1000, 0x2000), (0x7000, 0x2000)]);
 }
 
 /// Flags combine as sets and print by their kernel names.
