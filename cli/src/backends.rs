@@ -5,7 +5,7 @@ use bootmem::{Granularity, MetadataHandoff, Placement, Profile, Registration};
 use oracles::BackendInfo;
 use std::io::{self, Write};
 
-/// Column headers, in order; `about` is last and left unpadded.
+/// Column headers, in order.
 const HEADERS: [&str; 8] = [
     "name",
     "granularity",
@@ -20,25 +20,7 @@ const HEADERS: [&str; 8] = [
 /// Prints the table of `backends` to `out`, columns aligned.
 pub fn print_table(backends: &[BackendInfo], out: &mut dyn Write) -> io::Result<()> {
     let rows: Vec<[String; 8]> = backends.iter().map(row).collect();
-    let mut widths = HEADERS.map(str::len);
-    for r in &rows {
-        for (w, cell) in widths.iter_mut().zip(r) {
-            *w = (*w).max(cell.len());
-        }
-    }
-    let header = HEADERS.map(String::from);
-    for r in std::iter::once(&header).chain(&rows) {
-        let mut line = String::new();
-        for (i, cell) in r.iter().enumerate() {
-            if i + 1 == r.len() {
-                line.push_str(cell);
-            } else {
-                line.push_str(&format!("{cell:<width$}  ", width = widths[i]));
-            }
-        }
-        writeln!(out, "{}", line.trim_end())?;
-    }
-    Ok(())
+    out.write_all(crate::columns::aligned(HEADERS, &rows).as_bytes())
 }
 
 /// The cells of one backend's row.

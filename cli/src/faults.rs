@@ -2,6 +2,7 @@
 //! the backend each lives in, the invariant class it breaks, the finding
 //! kinds that show that class, and the change it re-creates.
 
+use crate::columns;
 use bootmem::Bug;
 use oracles::bug_kinds;
 use std::io::{self, Write};
@@ -27,30 +28,12 @@ const HEADERS: [&str; 5] = ["id", "backend", "class", "caught as", "re-creates"]
 /// table when `markdown`).
 pub fn print(markdown: bool, out: &mut dyn Write) -> io::Result<()> {
     let rows: Vec<[String; 5]> = Bug::ALL.into_iter().map(cells).collect();
-    if markdown {
-        writeln!(out, "| {} |", HEADERS.join(" | "))?;
-        writeln!(out, "|{}", "---|".repeat(HEADERS.len()))?;
-        for r in &rows {
-            writeln!(out, "| {} |", r.join(" | "))?;
-        }
-        return Ok(());
-    }
-    let mut widths = HEADERS.map(str::len);
-    for r in &rows {
-        for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.len());
-        }
-    }
-    let header = HEADERS.map(String::from);
-    for r in std::iter::once(&header).chain(&rows) {
-        let line: Vec<String> = r
-            .iter()
-            .zip(widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        writeln!(out, "{}", line.join("  ").trim_end())?;
-    }
-    Ok(())
+    let table = if markdown {
+        columns::markdown(HEADERS, &rows)
+    } else {
+        columns::aligned(HEADERS, &rows)
+    };
+    out.write_all(table.as_bytes())
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 
 mod artifacts;
 mod backends;
+mod columns;
 mod encode;
 mod engine;
 mod error;

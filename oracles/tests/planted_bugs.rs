@@ -4,9 +4,12 @@
 //! oracle failing on a faulty backend, with bugs from the allocators'
 //! history rather than made up for the test.
 
+mod seeded;
+
 use bootmem::{Bug, BugSet};
 use oracles::bug_kinds::expected_kinds;
 use oracles::{decode, find_backend, run, run_with_bugs, FindingKind};
+use seeded::xorshift;
 
 #[test]
 fn every_planted_bug_is_found_within_20k_scenarios() {
@@ -25,14 +28,7 @@ fn every_planted_bug_is_found_within_20k_scenarios() {
         let mut state: u64 = 0x0b5e_55ed;
         let mut kinds = Vec::new();
         for _ in 0..20_000 {
-            let data: Vec<u8> = (0..1024)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    state as u8
-                })
-                .collect();
+            let data: Vec<u8> = (0..1024).map(|_| xorshift(&mut state) as u8).collect();
             let scenario = decode(&data);
             let report = run_with_bugs(&scenario, &[backend], bugs);
             if let Some(f) = report.findings.first() {

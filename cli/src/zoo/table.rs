@@ -160,36 +160,13 @@ const HEADERS: [&str; 10] = [
 /// The rows as an aligned plain-text table.
 pub fn text(rows: &[Row]) -> String {
     let cells: Vec<[String; 10]> = rows.iter().map(Row::cells).collect();
-    let mut widths = HEADERS.map(str::len);
-    for row in &cells {
-        for (w, c) in widths.iter_mut().zip(row) {
-            *w = (*w).max(c.len());
-        }
-    }
-    let mut out = String::new();
-    let mut line = |cols: Vec<&str>| {
-        let parts: Vec<String> = cols
-            .iter()
-            .zip(widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        let _ = writeln!(out, "{}", parts.join("  ").trim_end());
-    };
-    line(HEADERS.to_vec());
-    for row in &cells {
-        line(row.iter().map(String::as_str).collect());
-    }
-    out
+    crate::columns::aligned(HEADERS, &cells)
 }
 
 /// The rows as a Markdown table.
 pub fn markdown(rows: &[Row]) -> String {
-    let mut out = format!("| {} |\n", HEADERS.join(" | "));
-    let _ = writeln!(out, "|{}", "---|".repeat(HEADERS.len()));
-    for row in rows {
-        let _ = writeln!(out, "| {} |", row.cells().join(" | "));
-    }
-    out
+    let cells: Vec<[String; 10]> = rows.iter().map(Row::cells).collect();
+    crate::columns::markdown(HEADERS, &cells)
 }
 
 /// The rows as CSV (no field holds a comma or a quote).
