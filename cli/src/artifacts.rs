@@ -33,21 +33,25 @@ impl Artifacts {
         })
     }
 
-    /// Path of the in-flight file.
-    pub fn inflight_path(&self) -> PathBuf {
-        self.dir.join(INFLIGHT)
+    /// Path of worker `worker`'s in-flight file: `.inflight` for worker 0,
+    /// `.inflight.N` for the others.
+    pub fn inflight_path_of(&self, worker: usize) -> PathBuf {
+        match worker {
+            0 => self.dir.join(INFLIGHT),
+            n => self.dir.join(format!("{INFLIGHT}.{n}")),
+        }
     }
 
-    /// Writes `data` to the in-flight file before it runs, so an abort or a
-    /// hang cannot lose the input that caused it.
-    pub fn set_inflight(&self, data: &[u8]) -> Result<(), CliError> {
-        let path = self.inflight_path();
+    /// Writes `data` to worker `worker`'s in-flight file before it runs, so
+    /// an abort or a hang cannot lose the input that caused it.
+    pub fn set_inflight_of(&self, worker: usize, data: &[u8]) -> Result<(), CliError> {
+        let path = self.inflight_path_of(worker);
         fs::write(&path, data).map_err(|e| CliError::io(path, e))
     }
 
-    /// Removes the in-flight file at a normal end of the run.
-    pub fn clear_inflight(&self) -> Result<(), CliError> {
-        let path = self.inflight_path();
+    /// Removes worker `worker`'s in-flight file at a normal end of the run.
+    pub fn clear_inflight_of(&self, worker: usize) -> Result<(), CliError> {
+        let path = self.inflight_path_of(worker);
         match fs::remove_file(&path) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(CliError::io(path, e)),
             _ => Ok(()),
@@ -176,11 +180,11 @@ mod tests {
         fs::write(&scn, "kept").map_err(|e| CliError::io(&scn, e))?;
         art.save(&finding(), b"abc", &Scenario::default(), 43, BugSet::NONE)?;
         assert_eq!(fs::read_to_string(&scn).ok().as_deref(), Some("kept"));
-        art.set_inflight(b"xyz")?;
-        assert!(art.inflight_path().exists());
-        art.clear_inflight()?;
-        assert!(!art.inflight_path().exists());
-        art.clear_inflight()?;
+        art.set_inflight_of(0, b"xyz")?;
+        assert!(art.inflight_path_of(0).exists());
+        art.clear_inflight_of(0)?;
+        assert!(!art.inflight_path_of(0).exists());
+        art.clear_inflight_of(0)?;
         let _ = fs::remove_dir_all(&dir);
         Ok(())
     }

@@ -40,7 +40,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Fuzz with the built-in engine: random inputs from a seeded generator.
+    /// Fuzz with the built-in engine: structure-aware mutation of scenarios,
+    /// kept by semantic coverage, seeded from corpus/ (stable toolchain, no
+    /// fuzzer needed).
     Run(RunArgs),
     /// Replay inputs (raw engine bytes, `.scn` files, or directories of
     /// them) and print what they find.
@@ -84,6 +86,15 @@ fn parse_timeout(text: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(secs).map_err(|_| format!("`{text}` is not a usable time budget"))
 }
 
+/// The clap parser for `--strategy`.
+fn parse_strategy(text: &str) -> Result<engine::Strategy, String> {
+    match text {
+        "structure" => Ok(engine::Strategy::Structure),
+        "random" => Ok(engine::Strategy::Random),
+        _ => Err(format!("`{text}` is not a strategy (structure, random)")),
+    }
+}
+
 /// The clap parser for `--bug`: an unknown id is a usage error (exit 2).
 fn parse_bugs(list: &str) -> Result<BugSet, String> {
     BugSet::parse(list)
@@ -100,10 +111,29 @@ struct RunArgs {
     /// Stop after this many executions.
     #[arg(long, value_name = "N")]
     runs: Option<u64>,
-    /// Longest input in bytes; lengths are drawn from 0..=N.
+    /// Longest fresh random input in bytes; lengths are drawn from 0..=N.
     #[arg(long, value_name = "N", default_value_t = 4096,
           value_parser = clap::value_parser!(u32).range(0..=1 << 24))]
     max_len: u32,
+    /// Worker threads. The run is the same for the same --seed and --jobs.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u64).range(1..=256))]
+    jobs: u64,
+    /// Seed inputs: files or directories of raw bytes and `.scn` (repeatable)
+    /// [default: corpus/differential, corpus/<backend>, corpus/regressions,
+    /// those that exist].
+    #[arg(long = "corpus", value_name = "DIR")]
+    corpus: Vec<PathBuf>,
+    /// Start from no seed inputs.
+    #[arg(long, conflicts_with = "corpus")]
+    no_seeds: bool,
+    /// Also write every input that joins the in-memory corpus to DIR.
+    #[arg(long, value_name = "DIR")]
+    save_corpus: Option<PathBuf>,
+    /// `structure`: mutants of corpus entries kept by semantic coverage;
+    /// `random`: fresh random bytes only, no feedback.
+    #[arg(long, value_name = "HOW", default_value = "structure", value_parser = parse_strategy)]
+    strategy: engine::Strategy,
     /// Directory for the in-flight input and the saved reproducers.
     #[arg(long, value_name = "DIR", default_value = "artifacts")]
     artifacts: PathBuf,
@@ -245,20 +275,37 @@ fn bug_names(bugs: BugSet) -> String {
 }
 
 fn run(args: RunArgs, out: &mut dyn Write) -> Result<Status, CliError> {
+    let backends = select::chosen(&args.backends.backends)?;
+    let seeds = if args.no_seeds {
+        Vec::new()
+    } else if args.corpus.is_empty() {
+        engine::default_dirs(std::path::Path::new("corpus"), &backends)
+    } else {
+        args.corpus
+    };
     let config = engine::Config {
         seed: args.seed.unwrap_or_else(prng::clock_seed),
         time: (args.time > 0).then(|| Duration::from_secs(args.time)),
         runs: args.runs,
         max_len: args.max_len as usize,
-        backends: select::chosen(&args.backends.backends)?,
+        backends,
         bugs: args.backends.bugs,
         artifacts: args.artifacts,
         stop_on_finding: args.stop_on_finding,
         timeout: (!args.timeout.is_zero()).then_some(args.timeout),
+        jobs: usize::try_from(args.jobs).unwrap_or(1),
+        seeds,
+        save_corpus: args.save_corpus,
+        strategy: args.strategy,
     };
+    let seed_dirs: Vec<String> = config
+        .seeds
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
     writeln!(
         out,
-        "bootfuzz run: seed {}, backends {}, bugs {}, time {}, runs {}, max-len {}, artifacts {}",
+        "bootfuzz run: seed {}, backends {}, bugs {}, time {}, runs {}, jobs {}, strategy {}, seeds {}, max-len {}, artifacts {}",
         config.seed,
         select::names(&config.backends),
         bug_names(config.bugs),
@@ -268,6 +315,16 @@ fn run(args: RunArgs, out: &mut dyn Write) -> Result<Status, CliError> {
         config
             .runs
             .map_or("unlimited".to_string(), |r| r.to_string()),
+        config.jobs,
+        match config.strategy {
+            engine::Strategy::Structure => "structure",
+            engine::Strategy::Random => "random",
+        },
+        if seed_dirs.is_empty() {
+            "none".to_string()
+        } else {
+            seed_dirs.join(" ")
+        },
         config.max_len,
         config.artifacts.display()
     )?;

@@ -18,6 +18,10 @@ pub struct Counters {
     pub execs: u64,
     /// Distinct finding signatures so far.
     pub findings: usize,
+    /// Inputs in the corpus.
+    pub corpus: usize,
+    /// Semantic features reached.
+    pub features: usize,
 }
 
 enum Display {
@@ -62,9 +66,11 @@ impl Progress {
         match &self.display {
             Display::Live(bar) => {
                 bar.set_message(format!(
-                    "{} execs  {} exec/s  {} findings",
+                    "{} execs  {} exec/s  corpus {}  features {}  {} findings",
                     counters.execs,
                     rate(counters.execs, elapsed),
+                    counters.corpus,
+                    counters.features,
                     counters.findings
                 ));
                 self.next = elapsed + REDRAW;
@@ -73,10 +79,12 @@ impl Progress {
                 // A failure to write progress must not stop the run.
                 let _ = writeln!(
                     io::stderr(),
-                    "bootfuzz: {} s, {} execs, {} exec/s, {} findings",
+                    "bootfuzz: {} s, {} execs, {} exec/s, corpus {}, features {}, {} findings",
                     elapsed.as_secs(),
                     counters.execs,
                     rate(counters.execs, elapsed),
+                    counters.corpus,
+                    counters.features,
                     counters.findings
                 );
                 self.next = elapsed + PLAIN_EVERY;

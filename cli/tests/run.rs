@@ -39,6 +39,19 @@ fn summary_numbers(line: &str) -> (u64, u64, u64) {
     (num(1), num(8), num(12))
 }
 
+/// `(corpus, features)` from the end of a summary line
+/// `..., seed S, corpus C, features F`.
+fn corpus_numbers(line: &str) -> (u64, u64) {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let after = |name: &str| -> u64 {
+        let at = words.iter().position(|w| *w == name);
+        at.and_then(|i| words.get(i + 1))
+            .and_then(|w| w.trim_end_matches(',').parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in summary line: {line}"))
+    };
+    (after("corpus"), after("features"))
+}
+
 /// The `finding: ...` lines of a run.
 fn finding_lines(out: &str) -> Vec<&str> {
     out.lines().filter(|l| l.starts_with("finding: ")).collect()
@@ -77,6 +90,90 @@ fn the_same_seed_gives_the_same_run() {
     let (first, second) = (go("seed-a"), go("seed-b"));
     assert_eq!(first, second);
     assert_eq!((first.0 .0, first.0 .2), (150, 12345));
+}
+
+#[test]
+fn the_same_seed_and_jobs_give_the_same_run_on_two_threads() {
+    // Two workers, merged in worker order at each epoch: the same inputs,
+    // the same corpus, the same findings at the same exec numbers.
+    let go = |tag: &str| {
+        let dir = TempDir::new(tag);
+        let args = [
+            "--runs",
+            "600",
+            "--seed",
+            "4",
+            "--jobs",
+            "2",
+            "--backend",
+            "bootmem",
+            "--bug",
+            "B1",
+        ];
+        let out = run(&args, &dir);
+        assert!(matches!(code(&out), Some(0 | 1)), "{}", stderr(&out));
+        let text = stdout(&out);
+        let findings: Vec<String> = finding_lines(&text)
+            .into_iter()
+            .map(|l| l.rsplit_once(" [").map_or(l, |(f, _)| f).to_string())
+            .zip(finding_lines(&text))
+            .map(|(f, l)| {
+                let exec = l.rsplit_once("(exec ").map_or("", |(_, e)| e);
+                format!("{f} exec {}", exec.split(',').next().unwrap_or_default())
+            })
+            .collect();
+        let summary = summary_line(&text);
+        (
+            summary_numbers(&summary),
+            corpus_numbers(&summary),
+            findings,
+        )
+    };
+    let (first, second) = (go("jobs-a"), go("jobs-b"));
+    assert_eq!(first, second);
+    assert_eq!(first.0 .0, 600);
+    assert!(!first.2.is_empty(), "B1 not found in 600 runs: {first:?}");
+}
+
+#[test]
+fn feedback_grows_a_corpus_and_writes_it_when_asked() {
+    // From one seed scenario, inputs that reach new semantic features join
+    // the corpus; --save-corpus writes each, and each replays clean.
+    let dir = TempDir::new("feedback");
+    let seed = dir.write(
+        "one.scn",
+        "# bootfuzz scenario v1\nram start=0x0 end=0x100000 nid=0\nalloc size=0x1000 align=0x1000 goal=0x0 limit=0x0 nid=any policy=prefer fail=null\n",
+    );
+    let saved = dir.path().join("kept");
+    let out = run(
+        &[
+            "--runs",
+            "400",
+            "--seed",
+            "5",
+            "--backend",
+            "rootmem",
+            "--corpus",
+            seed.to_str().unwrap_or_default(),
+            "--save-corpus",
+            saved.to_str().unwrap_or_default(),
+        ],
+        &dir,
+    );
+    let text = stdout(&out);
+    assert_eq!(code(&out), Some(0), "{text}{}", stderr(&out));
+    assert!(text.contains("seeds: 1 inputs"), "{text}");
+    let (corpus, features) = corpus_numbers(&summary_line(&text));
+    assert!(corpus > 5, "corpus {corpus}: {text}");
+    assert!(features > 40, "features {features}: {text}");
+    let files = std::fs::read_dir(&saved).map_or(0, |d| d.count()) as u64;
+    assert_eq!(files, corpus, "{text}");
+    let replayed = bootfuzz([
+        "replay".as_ref(),
+        "--backend=rootmem".as_ref(),
+        saved.as_os_str(),
+    ]);
+    assert_eq!(code(&replayed), Some(0), "{}", stdout(&replayed));
 }
 
 #[test]

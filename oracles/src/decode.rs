@@ -246,7 +246,7 @@ fn fallback_map() -> MemoryMap {
 }
 
 /// Op generation with the map's interesting points at hand.
-struct OpGen {
+pub(crate) struct OpGen {
     /// Range and node boundaries, plus the span's ends.
     points: Vec<PhysAddr>,
     /// RAM ranges, for picks inside RAM.
@@ -258,7 +258,8 @@ struct OpGen {
 }
 
 impl OpGen {
-    fn new(map: &MemoryMap) -> OpGen {
+    /// A generator aimed at the edges of `map`.
+    pub(crate) fn new(map: &MemoryMap) -> OpGen {
         let mut points: Vec<PhysAddr> = map
             .ranges()
             .iter()
@@ -273,7 +274,8 @@ impl OpGen {
         }
     }
 
-    fn op(&mut self, u: &mut Unstructured) -> Op {
+    /// One op, drawn from `u`.
+    pub(crate) fn op(&mut self, u: &mut Unstructured) -> Op {
         // Tags: see `literal::OP_*`.
         let op = match byte(u) % 20 {
             0..=3 => Op::Reserve {

@@ -9,6 +9,7 @@
 
 pub mod bug_kinds;
 pub mod check;
+pub mod coverage;
 pub mod decode;
 pub mod differential;
 pub mod encode;
@@ -16,6 +17,7 @@ pub mod finding;
 pub mod fuzz;
 pub mod guard;
 pub mod model;
+pub mod mutate;
 pub mod registry;
 pub mod run;
 pub mod scenario;

@@ -19,11 +19,11 @@
 //! compared with its differential peer.
 
 use crate::check::{self, Violation};
+use crate::coverage::{self, Feature, OutcomeClass, Pick, What};
 use crate::differential::{self, Step, StepOutcome, Trace};
 use crate::finding::{Finding, FindingKind};
 use crate::guard::guarded;
-use crate::model::AllocVerdict;
-use crate::model::Model;
+use crate::model::{AllocVerdict, Model, Stage};
 use crate::registry::BackendInfo;
 use crate::scenario::{Op, OpKind, Scenario};
 use crate::watch::Position;
@@ -41,6 +41,9 @@ pub struct Report {
     pub skipped: Vec<&'static str>,
     /// Ops played, summed over backends.
     pub ops_played: usize,
+    /// What the scenario made each backend do ([`crate::coverage`]), in
+    /// the order reached, with repeats.
+    pub features: Vec<Feature>,
 }
 
 /// Plays `scenario` against each backend beside its own model and returns
@@ -72,7 +75,15 @@ pub fn run_watched(
     for (number, (info, profile)) in backends.iter().zip(&profiles).enumerate() {
         let has_peer = profiles.iter().filter(|p| *p == profile).count() > 1;
         let at = |op| position.set(number, op);
-        let (finding, trace, skipped) = play(scenario, info, *profile, bugs, has_peer, &at);
+        let (finding, trace, skipped) = play(
+            scenario,
+            info,
+            *profile,
+            bugs,
+            has_peer,
+            &at,
+            &mut report.features,
+        );
         report.ops_played += trace.steps.len();
         if skipped {
             report.skipped.push(info.name);
@@ -112,6 +123,12 @@ struct Player {
     metadata: Vec<Range>,
     /// The current op's `NoMem` was excused: no room for metadata growth.
     metadata_full: bool,
+    /// The backend's name and the kind of the op being played, for
+    /// features.
+    name: &'static str,
+    op: OpKind,
+    /// Where the features go.
+    features: Vec<Feature>,
 }
 
 /// What went wrong in one step: a contract violation or a panic.
@@ -129,7 +146,8 @@ impl From<Violation> for Stop {
 /// Plays the scenario on one backend. Returns its first finding, the trace
 /// of the ops it played before it (with model fingerprints only when
 /// `traced`, i.e. when a peer with the same profile will be compared), and
-/// whether `setup` found no room.
+/// whether `setup` found no room. The features reached are appended to
+/// `features`.
 fn play(
     scenario: &Scenario,
     info: &BackendInfo,
@@ -137,7 +155,22 @@ fn play(
     bugs: BugSet,
     traced: bool,
     at: &dyn Fn(Option<usize>),
+    features: &mut Vec<Feature>,
 ) -> (Option<Finding>, Trace, bool) {
+    let (finding, trace, skipped, reached) = play_one(scenario, info, profile, bugs, traced, at);
+    features.extend(reached);
+    (finding, trace, skipped)
+}
+
+/// [`play`], returning the features reached.
+fn play_one(
+    scenario: &Scenario,
+    info: &BackendInfo,
+    profile: Profile,
+    bugs: BugSet,
+    traced: bool,
+    at: &dyn Fn(Option<usize>),
+) -> (Option<Finding>, Trace, bool, Vec<Feature>) {
     at(None);
     let finding = |op_index, op_kind, stop: Stop| {
         let (kind, class, detail) = match stop {
@@ -158,18 +191,24 @@ fn play(
         profile,
         steps: Vec::new(),
     };
+    let none = Vec::new;
     let mut player = match guarded(|| Player::new(scenario, info, bugs)) {
         Ok(Ok(p)) => p,
-        Ok(Err((kind, stop))) => return (Some(finding(None, kind, stop)), trace, false),
+        Ok(Err((kind, stop))) => return (Some(finding(None, kind, stop)), trace, false, none()),
         Err(msg) => {
             let stop = Stop::Panic(msg);
-            return (Some(finding(None, OpKind::AddMemory, stop)), trace, false);
+            let found = finding(None, OpKind::AddMemory, stop);
+            return (Some(found), trace, false, none());
         }
     };
+    player.op = OpKind::Setup;
     match player.setup() {
         Ok(true) => {}
-        Ok(false) => return (None, trace, true),
-        Err(stop) => return (Some(finding(None, OpKind::Setup, stop)), trace, false),
+        Ok(false) => return (None, trace, true, player.features),
+        Err(stop) => {
+            let found = finding(None, OpKind::Setup, stop);
+            return (Some(found), trace, false, player.features);
+        }
     }
     for (index, op) in scenario.ops.iter().enumerate() {
         at(Some(index));
@@ -180,9 +219,12 @@ fn play(
         };
         player.outcome = StepOutcome::Skipped;
         player.metadata_full = false;
+        player.op = op.kind();
         if let Err(stop) = player.step(op) {
-            return (Some(finding(Some(index), op.kind(), stop)), trace, false);
+            let found = finding(Some(index), op.kind(), stop);
+            return (Some(found), trace, false, player.features);
         }
+        player.note_step(index);
         trace.steps.push(Step {
             op_kind: op.kind(),
             outcome: player.outcome,
@@ -190,7 +232,7 @@ fn play(
             metadata_full: player.metadata_full,
         });
     }
-    (None, trace, false)
+    (None, trace, false, player.features)
 }
 
 /// The differential outcome of a call that returns no value.
@@ -230,7 +272,75 @@ impl Player {
             outcome: StepOutcome::Skipped,
             metadata: Vec::new(),
             metadata_full: false,
+            name: info.name,
+            op: OpKind::AddMemory,
+            features: Vec::new(),
         })
+    }
+
+    /// Records that the current op reached `what`.
+    fn reached(&mut self, what: What) {
+        self.features.push(Feature {
+            backend: self.name,
+            op: self.op,
+            what,
+        });
+    }
+
+    /// Records the edges `range` touches in the model's RAM.
+    fn reached_edges(&mut self, range: Range) {
+        for edge in coverage::edges(range, self.model.ram()) {
+            self.reached(What::Edge(edge));
+        }
+    }
+
+    /// Records the features of an op played without a finding (op number
+    /// `index`): its outcome, an excused `NoMem`, the free map's
+    /// fragmentation, the depth reached.
+    fn note_step(&mut self, index: usize) {
+        let outcome = match self.outcome {
+            StepOutcome::Skipped => OutcomeClass::Skipped,
+            StepOutcome::Err(e) => OutcomeClass::Err(e),
+            StepOutcome::Ok | StepOutcome::Addr(_) | StepOutcome::Count(_) => OutcomeClass::Ok,
+        };
+        self.reached(What::Outcome(outcome));
+        if self.metadata_full {
+            self.reached(What::MetadataFull);
+        }
+        let pieces = coverage::log2_bucket(self.model.segments().len());
+        self.reached(What::Fragments(pieces));
+        if (index + 1).is_power_of_two() {
+            self.reached(What::Depth(coverage::log2_bucket(index + 1)));
+        }
+    }
+
+    /// Records what an allocation at `a` of `req` did: the stage it met,
+    /// which feasible start of that stage it took, packing below a page.
+    fn note_alloc(&mut self, req: &AllocRequest, verdict: AllocVerdict, a: PhysAddr) {
+        let range = Range::from_base_size(a, req.size).unwrap_or(Range::EMPTY);
+        self.reached_edges(range);
+        if !self.model.start_granular(a) || a % bootmem::PAGE_SIZE != 0 {
+            self.reached(What::Packed);
+        }
+        let stage = Stage::for_request(req)
+            .into_iter()
+            .find(|&s| self.model.satisfies_stage(req, s, a));
+        if let Some(s) = stage {
+            self.reached(What::Stage(s as u8));
+        }
+        if let AllocVerdict::Feasible {
+            lowest, highest, ..
+        } = verdict
+        {
+            let pick = if a == lowest {
+                Pick::Lowest
+            } else if a == highest {
+                Pick::Highest
+            } else {
+                Pick::Between
+            };
+            self.reached(What::Pick(pick));
+        }
     }
 
     /// Runs `setup`. `Ok(false)` when the backend found no room for its
@@ -270,6 +380,10 @@ impl Player {
             return Ok(Vec::new());
         }
         let vanished = check::check_metadata_keeping(&mut self.model, &reported, call_failed)?;
+        let bytes = |ranges: &[Range]| ranges.iter().map(|r| r.len() as u128).sum::<u128>();
+        let grew = bytes(&reported) > bytes(&self.metadata);
+        let pieces = u8::try_from(reported.len().min(8)).unwrap_or(8);
+        self.reached(What::Metadata { grew, pieces });
         self.metadata = reported;
         Ok(vanished)
     }
@@ -344,6 +458,7 @@ impl Player {
         self.outcome = unit_outcome(&got);
         self.sync_metadata(got.is_err())?;
         let range = Range::from_base_size(base, size).unwrap_or(Range::EMPTY);
+        self.reached_edges(range);
         self.judge_recording(&got, growth, range, |m| m.reserve(nid, base, size, mode))
     }
 
@@ -357,6 +472,7 @@ impl Player {
         self.outcome = unit_outcome(&got);
         self.sync_metadata(got.is_err())?;
         let range = Range::from_base_size(base, size).unwrap_or(Range::EMPTY);
+        self.reached_edges(range);
         self.judge_recording(&got, growth, range, |m| m.free(nid, base, size))
     }
 
@@ -405,6 +521,9 @@ impl Player {
         }
         let verdict = self.model.alloc_verdict(req);
         let result = self.judge_alloc(req, growth, verdict, got);
+        if let (Ok(()), Ok(start)) = (&result, got) {
+            self.note_alloc(req, verdict, start);
+        }
         check::free_vanished(&mut self.model, &vanished);
         result?;
         if let Ok(start) = got {
