@@ -7,6 +7,7 @@
 
 mod artifacts;
 mod backends;
+mod cmin;
 mod columns;
 mod encode;
 mod engine;
@@ -47,6 +48,9 @@ enum Command {
     /// Replay inputs (raw engine bytes, `.scn` files, or directories of
     /// them) and print what they find.
     Replay(ReplayArgs),
+    /// Minimize a corpus: keep a smallest set of inputs (from any engine)
+    /// that reaches the same semantic features, copied to --out.
+    Cmin(CminArgs),
     /// Print the scenario of an input as `.scn` text.
     Show(ShowArgs),
     /// Turn `.scn` scenarios into the engine bytes that decode back to
@@ -159,6 +163,19 @@ struct ReplayArgs {
 }
 
 #[derive(Args)]
+struct CminArgs {
+    /// Inputs: raw engine bytes, `.scn` files, or directories of them.
+    #[arg(value_name = "DIR", required = true)]
+    inputs: Vec<PathBuf>,
+    /// Directory the kept inputs are copied to (created if missing; an
+    /// existing file is never overwritten).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    #[command(flatten)]
+    backends: BackendArgs,
+}
+
+#[derive(Args)]
 struct ZooArgs {
     /// The faults to measure (comma-separated ids) [default: every
     /// historical fault the bootmem-compatible API can reach: all but M15,
@@ -248,6 +265,17 @@ fn dispatch(command: Command) -> Result<Status, CliError> {
             let backends = select::chosen(&args.backends.backends)?;
             replay::replay(&args.files, &backends, args.backends.bugs, &mut out)
                 .map(Status::from_found)
+        }
+        Command::Cmin(args) => {
+            let backends = select::chosen(&args.backends.backends)?;
+            cmin::cmin(
+                &args.inputs,
+                &args.out,
+                &backends,
+                args.backends.bugs,
+                &mut out,
+            )
+            .map(|_| Status::Clean)
         }
         Command::Show(args) => show::show(&args.file, &mut out).map(|()| Status::Clean),
         Command::Encode(args) => {
