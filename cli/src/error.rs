@@ -40,6 +40,8 @@ pub enum CliError {
         /// Why, in words.
         message: String,
     },
+    /// A tool the command needs is not there (what, and how to get it).
+    Unavailable(String),
     /// Writing our own output to stdout failed.
     Output(io::Error),
 }
@@ -82,6 +84,7 @@ impl fmt::Display for CliError {
             CliError::Encode { path, message } => {
                 write!(f, "{}: cannot encode: {message}", path.display())
             }
+            CliError::Unavailable(why) => f.write_str(why),
             CliError::Output(e) => write!(f, "<stdout>: {e}"),
         }
     }
@@ -91,9 +94,10 @@ impl std::error::Error for CliError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             CliError::Io { source, .. } | CliError::Output(source) => Some(source),
-            CliError::Parse { .. } | CliError::UnknownBackend { .. } | CliError::Encode { .. } => {
-                None
-            }
+            CliError::Parse { .. }
+            | CliError::UnknownBackend { .. }
+            | CliError::Encode { .. }
+            | CliError::Unavailable(_) => None,
         }
     }
 }

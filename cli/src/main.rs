@@ -203,6 +203,16 @@ struct ZooArgs {
     /// Skip the false-positive control.
     #[arg(long)]
     no_control: bool,
+    /// The engines (comma-separated): builtin, random (the built-in engine
+    /// with no structure or feedback), libfuzzer (the cargo-fuzz targets,
+    /// built first with `cargo +nightly fuzz build -O --fuzz-dir fuzz`).
+    #[arg(long = "engine", value_name = "NAMES", default_value = "builtin",
+          value_delimiter = ',', value_parser = zoo::engine::Engine::parse)]
+    engines: Vec<zoo::engine::Engine>,
+    /// Where the libFuzzer target binaries are [default:
+    /// fuzz/target/<arch>-unknown-linux-gnu/release].
+    #[arg(long, value_name = "DIR")]
+    libfuzzer_dir: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -380,6 +390,15 @@ fn zoo(args: ZooArgs, out: &mut dyn Write) -> Result<Status, CliError> {
         out: args.out,
         jobs: usize::try_from(args.jobs).unwrap_or(1),
         control: !args.no_control,
+        engines: {
+            let mut engines = args.engines;
+            engines.sort_unstable();
+            engines.dedup();
+            engines
+        },
+        libfuzzer_dir: args
+            .libfuzzer_dir
+            .unwrap_or_else(zoo::engine::default_libfuzzer_dir),
     };
     let board = zoo::run(&exe, &config, out)?;
     if board.sound() {

@@ -1,10 +1,13 @@
-//! One zoo run: a child `bootfuzz run` process, its output read back.
+//! One zoo run: a child process (`bootfuzz run`, or a libFuzzer target
+//! binary; see [`super::engine`]), its output read back.
 //!
 //! Each run is its own process so that a planted bug that hangs or aborts
 //! ends that run only: the zoo kills a child that outlives its budget by
-//! [`GRACE`] and records a `hang`. The child's environment never carries
-//! `BOOTFUZZ_BUG`, so a control run is a run with no bug planted.
+//! [`GRACE`] and records a `hang`. The child's environment carries
+//! `BOOTFUZZ_BUG` only when the job plants a fault, so a control run is a
+//! run with no bug planted.
 
+use super::engine::Engine;
 use bootmem::Bug;
 use oracles::FindingKind;
 use std::io::Read;
@@ -29,6 +32,10 @@ pub struct Job {
     pub time: Duration,
     /// Where the child saves its artifacts.
     pub artifacts: PathBuf,
+    /// The engine.
+    pub engine: Engine,
+    /// Where the libFuzzer target binaries are.
+    pub libfuzzer_dir: PathBuf,
 }
 
 /// How one run ended.
@@ -56,23 +63,61 @@ pub enum Outcome {
     Failed(String),
 }
 
-/// Runs `job` with the `bootfuzz` binary at `exe` and waits for it.
-pub fn run(exe: &Path, job: &Job) -> Outcome {
-    let mut command = Command::new(exe);
+/// The child process of `job`: `bootfuzz run` from `exe`, or the
+/// libFuzzer target binary.
+fn command(exe: &Path, job: &Job) -> Command {
+    let secs = job.time.as_secs().max(1).to_string();
+    let mut command = match job.engine {
+        Engine::Builtin | Engine::Random => {
+            let mut c = Command::new(exe);
+            c.arg("run")
+                .args(["--backend", job.backend])
+                .args(["--seed", &job.seed.to_string()])
+                .args(["--time", &secs])
+                .arg("--stop-on-finding")
+                .arg("--no-seeds")
+                .arg("--artifacts")
+                .arg(&job.artifacts);
+            if job.engine == Engine::Random {
+                c.args(["--strategy", "random"]);
+            }
+            c
+        }
+        Engine::LibFuzzer => {
+            let mut c = Command::new(job.libfuzzer_dir.join(job.backend));
+            let mut prefix = job.artifacts.clone().into_os_string();
+            prefix.push("/");
+            let mut artifact_prefix = std::ffi::OsString::from("-artifact_prefix=");
+            artifact_prefix.push(prefix);
+            c.arg(format!("-seed={}", job.seed))
+                .arg(format!("-max_total_time={secs}"))
+                .arg("-timeout=10")
+                .arg("-print_final_stats=1")
+                .arg(artifact_prefix);
+            c
+        }
+    };
     command
-        .arg("run")
-        .args(["--backend", job.backend])
-        .args(["--seed", &job.seed.to_string()])
-        .args(["--time", &job.time.as_secs().max(1).to_string()])
-        .arg("--stop-on-finding")
-        .arg("--artifacts")
-        .arg(&job.artifacts)
         .env_remove("BOOTFUZZ_BUG")
         .stdin(Stdio::null())
         .stdout(Stdio::piped());
     if let Some(bug) = job.bug {
-        command.args(["--bug", bug.id()]);
+        match job.engine {
+            Engine::LibFuzzer => command.env("BOOTFUZZ_BUG", bug.id()),
+            _ => command.args(["--bug", bug.id()]),
+        };
     }
+    command
+}
+
+/// Runs `job` (`bootfuzz run` from the binary at `exe`, or its libFuzzer
+/// target) and waits for it.
+pub fn run(exe: &Path, job: &Job) -> Outcome {
+    if let Err(e) = std::fs::create_dir_all(&job.artifacts) {
+        return Outcome::Failed(format!("{}: {e}", job.artifacts.display()));
+    }
+    let mut command = command(exe, job);
+    let started = Instant::now();
     // The child's progress lines and errors go to a file beside its
     // artifacts: an undrained pipe could block a long run.
     let log = job.artifacts.with_extension("stderr.txt");
@@ -106,10 +151,17 @@ pub fn run(exe: &Path, job: &Job) -> Outcome {
             Err(e) => return Outcome::Failed(format!("waiting for the child: {e}")),
         }
     };
+    let wall = started.elapsed().as_secs_f64();
     let text = reader.join().unwrap_or_default();
     let Some(status) = status else {
         return Outcome::Hang;
     };
+    if job.engine == Engine::LibFuzzer {
+        let err = std::fs::read_to_string(&log).unwrap_or_default();
+        return parse_libfuzzer(&err, job.backend, wall).unwrap_or_else(|| {
+            Outcome::Failed(format!("child exited with {status}: see {}", log.display()))
+        });
+    }
     match status.code() {
         Some(0) | Some(1) => parse(&text),
         _ => {
@@ -145,6 +197,40 @@ fn parse_finding(line: &str) -> Option<Outcome> {
         execs: execs.parse().ok()?,
         secs: secs.parse().ok()?,
     })
+}
+
+/// Reads a libFuzzer target's stderr: the signature from the target's
+/// panic message (`bootfuzz finding: SIG`), a libFuzzer timeout as a
+/// `hang`, the executions from `stat::number_of_executed_units`. libFuzzer
+/// does not time its crash, so `wall` (the child's whole life, start-up
+/// included) stands for the time to the finding.
+pub fn parse_libfuzzer(stderr: &str, backend: &str, wall: f64) -> Option<Outcome> {
+    let execs: u64 = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("stat::number_of_executed_units:"))
+        .and_then(|n| n.trim().parse().ok())?;
+    let signature = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("bootfuzz finding: "))
+        .map(str::to_string)
+        .or_else(|| {
+            stderr
+                .contains("ERROR: libFuzzer: timeout")
+                .then(|| format!("hang/{backend}/unknown/time-budget"))
+        });
+    match signature {
+        Some(signature) => {
+            let kind = FindingKind::from_name(signature.split('/').next()?)?;
+            Some(Outcome::Found {
+                kind,
+                signature,
+                execs,
+                secs: wall,
+            })
+        }
+        None if stderr.contains("ERROR: libFuzzer") || stderr.contains("==ERROR:") => None,
+        None => Some(Outcome::Clean { execs }),
+    }
 }
 
 /// `done: N execs in ...`.
@@ -189,6 +275,32 @@ mod tests {
                 secs: 10.104,
             }
         );
+    }
+
+    #[test]
+    fn a_libfuzzer_crash_gives_the_targets_signature_and_the_executed_units() {
+        let err = "INFO: Seed: 3\n#2\tINITED cov: 10\n\
+            thread '<unnamed>' panicked at oracles/src/fuzz.rs:120:9:\n\
+            bootfuzz finding: overlap/bootmem/alloc/over-allocated\n\
+            ==12== ERROR: libFuzzer: deadly signal\n\
+            stat::number_of_executed_units: 4242\n";
+        assert_eq!(
+            parse_libfuzzer(err, "bootmem", 1.5),
+            Some(Outcome::Found {
+                kind: FindingKind::Overlap,
+                signature: "overlap/bootmem/alloc/over-allocated".to_string(),
+                execs: 4242,
+                secs: 1.5,
+            })
+        );
+        let done = "Done 900 runs in 2 second(s)\nstat::number_of_executed_units: 900\n";
+        assert_eq!(
+            parse_libfuzzer(done, "bootmem", 2.0),
+            Some(Outcome::Clean { execs: 900 })
+        );
+        let oom = "==1== ERROR: libFuzzer: out-of-memory\nstat::number_of_executed_units: 5\n";
+        assert_eq!(parse_libfuzzer(oom, "bootmem", 2.0), None);
+        assert_eq!(parse_libfuzzer("garbage", "bootmem", 2.0), None);
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! `bootfuzz zoo`: how fast, and how surely, each engine finds each planted
 //! historical bug (`bootmem::bugs`), with a no-bug control.
 //!
-//! For every chosen fault, engine and seed the zoo runs one child
-//! `bootfuzz run --stop-on-finding` ([`child`]) against the fault's backend,
-//! and records the time and executions to the first finding and its kind.
+//! For every chosen fault, engine ([`engine`]) and seed the zoo runs one
+//! child ([`child`]: `bootfuzz run --stop-on-finding`, or the libFuzzer
+//! target) against the fault's backend, and records the time and
+//! executions to the first finding and its kind.
 //! The control plays the same seeds with the same budget on every backend
 //! involved, with nothing planted: any finding there is a defect in the
 //! harness, and the command fails. Results go to stdout as a table and to
@@ -11,11 +12,13 @@
 //! line per run) in the output directory.
 
 pub mod child;
+pub mod engine;
 pub mod table;
 
 use crate::error::CliError;
 use bootmem::Bug;
 use child::{Job, Outcome};
+use engine::Engine;
 use std::collections::VecDeque;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -23,16 +26,9 @@ use std::sync::{mpsc, Mutex};
 use std::time::Duration;
 use table::Row;
 
-/// The engine every zoo runs: `bootfuzz run`, no fuzzer installed.
-pub const BUILTIN: &str = "builtin";
-
-/// External engines and the cargo subcommand binary that shows each is
-/// installed.
-const EXTERNAL: [(&str, &str); 3] = [
-    ("libfuzzer", "cargo-fuzz"),
-    ("afl", "cargo-afl"),
-    ("honggfuzz", "cargo-hfuzz"),
-];
+/// Engines the zoo does not drive, and the cargo subcommand binary that
+/// shows each is installed.
+const UNDRIVEN: [(&str, &str); 2] = [("afl", "cargo-afl"), ("honggfuzz", "cargo-hfuzz")];
 
 /// What one zoo does.
 #[derive(Clone, Debug)]
@@ -49,6 +45,10 @@ pub struct Config {
     pub jobs: usize,
     /// Whether to run the false-positive control.
     pub control: bool,
+    /// The engines, each run on every fault and control.
+    pub engines: Vec<Engine>,
+    /// Where the libFuzzer target binaries are.
+    pub libfuzzer_dir: PathBuf,
 }
 
 /// The result of a zoo: every row, the control's rows last.
@@ -67,18 +67,19 @@ impl Scoreboard {
 }
 
 /// The line that says which engines run and why the others do not.
-pub fn engines_line() -> String {
-    let others: Vec<String> = EXTERNAL
+pub fn engines_line(engines: &[Engine]) -> String {
+    let driven: Vec<&str> = engines.iter().map(|e| e.name()).collect();
+    let others: Vec<String> = UNDRIVEN
         .iter()
         .map(|(engine, tool)| {
             if on_path(tool) {
-                format!("{engine}: installed, not yet driven by the zoo")
+                format!("{engine}: installed, not driven by the zoo")
             } else {
                 format!("{engine}: not installed ({tool} not on PATH)")
             }
         })
         .collect();
-    format!("engines: {BUILTIN} ({})", others.join("; "))
+    format!("engines: {} ({})", driven.join(", "), others.join("; "))
 }
 
 /// Whether an executable named `name` is on `PATH`.
@@ -93,6 +94,11 @@ pub fn run(exe: &Path, config: &Config, out: &mut dyn Write) -> Result<Scoreboar
     let artifacts = config.out.join("artifacts");
     std::fs::create_dir_all(&artifacts).map_err(|e| CliError::io(&artifacts, e))?;
     let mut rows = plan(config);
+    for row in &rows {
+        if let Some(why) = engine::unavailable(row.engine, row.backend, &config.libfuzzer_dir) {
+            return Err(CliError::Unavailable(format!("{}: {why}", row.engine)));
+        }
+    }
     let mut queue = VecDeque::new();
     for (r, row) in rows.iter().enumerate() {
         for (s, &seed) in config.seeds.iter().enumerate() {
@@ -108,6 +114,8 @@ pub fn run(exe: &Path, config: &Config, out: &mut dyn Write) -> Result<Scoreboar
                 seed,
                 time: config.time,
                 artifacts: artifacts.join(name),
+                engine: row.engine,
+                libfuzzer_dir: config.libfuzzer_dir.clone(),
             };
             queue.push_back((r, s, job));
         }
@@ -125,7 +133,7 @@ pub fn run(exe: &Path, config: &Config, out: &mut dyn Write) -> Result<Scoreboar
         config.jobs,
         config.out.display()
     )?;
-    writeln!(out, "{}", engines_line())?;
+    writeln!(out, "{}", engines_line(&config.engines))?;
     out.flush()?;
 
     let queue = Mutex::new(queue);
@@ -169,26 +177,31 @@ pub fn run(exe: &Path, config: &Config, out: &mut dyn Write) -> Result<Scoreboar
 }
 
 /// The rows to fill: each fault with each engine, then the control on each
-/// backend the faults live in.
+/// backend the faults live in, with each engine.
 fn plan(config: &Config) -> Vec<Row> {
     let pending = || vec![Outcome::Failed("not run".to_string()); config.seeds.len()];
-    let row = |bug: Option<Bug>, backend: &'static str| Row {
+    let row = |bug: Option<Bug>, backend: &'static str, engine: Engine| Row {
         bug,
         backend,
-        engine: BUILTIN,
+        engine,
         budget: config.time.as_secs(),
         outcomes: pending(),
     };
-    let mut rows: Vec<Row> = config
-        .bugs
-        .iter()
-        .map(|&b| row(Some(b), b.backend()))
-        .collect();
+    let mut rows: Vec<Row> = Vec::new();
+    for &b in &config.bugs {
+        for &e in &config.engines {
+            rows.push(row(Some(b), b.backend(), e));
+        }
+    }
     if config.control {
         let mut backends: Vec<&'static str> = config.bugs.iter().map(|b| b.backend()).collect();
         backends.sort_unstable();
         backends.dedup();
-        rows.extend(backends.into_iter().map(|b| row(None, b)));
+        for b in backends {
+            for &e in &config.engines {
+                rows.push(row(None, b, e));
+            }
+        }
     }
     rows
 }
@@ -196,9 +209,10 @@ fn plan(config: &Config) -> Vec<Row> {
 /// One progress line: what ran and what it gave.
 fn describe(job: &Job, outcome: &Outcome) -> String {
     let what = format!(
-        "{} {} seed {}",
+        "{} {} {} seed {}",
         job.bug.map_or("control", |b| b.id()),
         job.backend,
+        job.engine,
         job.seed
     );
     match outcome {
@@ -228,7 +242,7 @@ fn markdown(config: &Config, board: &Scoreboard) -> String {
         config.seeds.first().copied().unwrap_or(0),
         config.seeds.last().copied().unwrap_or(0),
         config.time.as_secs(),
-        engines_line(),
+        engines_line(&config.engines),
         table::markdown(&board.rows)
     )
 }
@@ -246,7 +260,7 @@ mod tests {
         Row {
             bug,
             backend: "rootmem",
-            engine: BUILTIN,
+            engine: Engine::Builtin,
             budget: 1,
             outcomes: vec![outcome],
         }
@@ -289,6 +303,8 @@ mod tests {
             out: PathBuf::from("zoo"),
             jobs: 1,
             control: true,
+            engines: vec![Engine::Builtin],
+            libfuzzer_dir: PathBuf::new(),
         };
         let rows = plan(&config);
         let controls: Vec<&str> = rows

@@ -14,8 +14,8 @@ pub struct Row {
     pub bug: Option<Bug>,
     /// The backend played against.
     pub backend: &'static str,
-    /// The engine's name.
-    pub engine: &'static str,
+    /// The engine.
+    pub engine: super::engine::Engine,
     /// The time budget of each run, in seconds.
     pub budget: u64,
     /// One outcome per seed, in seed order.
@@ -228,7 +228,7 @@ mod tests {
         let mut row = Row {
             bug: Some(Bug::B1LooseMerge),
             backend: "bootmem",
-            engine: "builtin",
+            engine: super::super::engine::Engine::Builtin,
             budget: 60,
             outcomes: vec![
                 found(FindingKind::Overlap, 1.0),
@@ -249,7 +249,7 @@ mod tests {
         let row = Row {
             bug: Some(Bug::B1LooseMerge),
             backend: "bootmem",
-            engine: "builtin",
+            engine: super::super::engine::Engine::Builtin,
             budget: 60,
             outcomes: vec![found(FindingKind::WrongOutcome, 2.0)],
         };
