@@ -44,6 +44,9 @@ pub enum What {
     /// The reported metadata changed: grew (`true`) or shrank, now in this
     /// many pieces (capped at 8).
     Metadata { grew: bool, pieces: u8 },
+    /// The reported metadata changed to about `2^n` bytes in all: each
+    /// doubling of an array is a new feature.
+    MetadataBytes(u8),
     /// An allocation started off a page edge: packed into slack.
     Packed,
     /// An allocation met its request in this stage (1-based, SPEC section
@@ -89,6 +92,8 @@ pub enum Edge {
     SubPage,
     /// It is empty.
     Empty,
+    /// It overlaps the backend's own metadata (a bitmap, an array).
+    Metadata,
 }
 
 /// Which feasible start an allocation took.
@@ -115,6 +120,7 @@ impl fmt::Display for Feature {
                 let how = if grew { "grew" } else { "shrank" };
                 write!(f, "metadata-{how}={pieces}")
             }
+            What::MetadataBytes(n) => write!(f, "metadata-bytes=2^{n}"),
             What::Packed => write!(f, "packed"),
             What::Stage(s) => write!(f, "stage={s}"),
             What::Pick(p) => write!(f, "pick={p:?}"),

@@ -287,10 +287,14 @@ impl Player {
         });
     }
 
-    /// Records the edges `range` touches in the model's RAM.
+    /// Records the edges `range` touches in the model's RAM, and whether
+    /// it overlaps the metadata the backend reported last.
     fn reached_edges(&mut self, range: Range) {
         for edge in coverage::edges(range, self.model.ram()) {
             self.reached(What::Edge(edge));
+        }
+        if self.metadata.iter().any(|m| m.overlaps(range)) {
+            self.reached(What::Edge(coverage::Edge::Metadata));
         }
     }
 
@@ -381,9 +385,14 @@ impl Player {
         }
         let vanished = check::check_metadata_keeping(&mut self.model, &reported, call_failed)?;
         let bytes = |ranges: &[Range]| ranges.iter().map(|r| r.len() as u128).sum::<u128>();
-        let grew = bytes(&reported) > bytes(&self.metadata);
+        let (now, before) = (bytes(&reported), bytes(&self.metadata));
         let pieces = u8::try_from(reported.len().min(8)).unwrap_or(8);
-        self.reached(What::Metadata { grew, pieces });
+        self.reached(What::Metadata {
+            grew: now > before,
+            pieces,
+        });
+        // At most 64 for a u64 count of bytes; 128 bits cannot overflow.
+        self.reached(What::MetadataBytes(now.checked_ilog2().unwrap_or(0) as u8));
         self.metadata = reported;
         Ok(vanished)
     }
