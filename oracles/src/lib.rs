@@ -7,6 +7,7 @@
 //! parses scenarios as `.scn` files. The contract judged here is
 //! `shared/SPEC.md`.
 
+pub mod bare;
 pub mod bug_kinds;
 pub mod check;
 pub mod coverage;
