@@ -1,0 +1,4 @@
+//! The memblock backend against its model.
+fn main() {
+    bootfuzz_afl::run("memblock");
+}

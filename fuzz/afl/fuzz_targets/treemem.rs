@@ -1,0 +1,4 @@
+//! The treemem backend against its model.
+fn main() {
+    bootfuzz_afl::run("treemem");
+}

@@ -1,0 +1,4 @@
+//! The bootmem backend against its model.
+fn main() {
+    bootfuzz_hfuzz::run("bootmem");
+}

@@ -1,0 +1,4 @@
+//! Every backend against its model and, where two share a profile, each other.
+fn main() {
+    bootfuzz_hfuzz::run("differential");
+}

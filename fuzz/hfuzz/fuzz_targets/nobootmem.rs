@@ -1,0 +1,4 @@
+//! The nobootmem backend against its model.
+fn main() {
+    bootfuzz_hfuzz::run("nobootmem");
+}

@@ -1,0 +1,4 @@
+//! The rootmem backend against its model.
+fn main() {
+    bootfuzz_hfuzz::run("rootmem");
+}

@@ -1,0 +1,4 @@
+//! A decoded scenario printed as .scn text parses back to itself.
+fn main() {
+    bootfuzz_hfuzz::run("scn_roundtrip");
+}
