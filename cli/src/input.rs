@@ -44,8 +44,9 @@ pub fn load(path: &Path) -> Result<Scenario, CliError> {
 }
 
 /// Expands the paths given on the command line: a directory becomes every
-/// regular file directly inside it, sorted by name; anything else stays as
-/// given. A path that does not exist is an error here, before anything runs.
+/// input file directly inside it ([`is_input_name`]), sorted by name;
+/// anything else stays as given. A path that does not exist is an error
+/// here, before anything runs.
 pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
     let mut files = Vec::new();
     for path in paths {
@@ -65,6 +66,9 @@ fn regular_files_in(dir: &Path) -> Result<Vec<PathBuf>, CliError> {
     let mut files = Vec::new();
     for entry in fs::read_dir(dir).map_err(|e| CliError::io(dir, e))? {
         let path = entry.map_err(|e| CliError::io(dir, e))?.path();
+        if !path.file_name().is_some_and(is_input_name) {
+            continue;
+        }
         match fs::metadata(&path) {
             Ok(meta) if meta.is_file() => files.push(path),
             Ok(_) => {}
@@ -77,6 +81,19 @@ fn regular_files_in(dir: &Path) -> Result<Vec<PathBuf>, CliError> {
     Ok(files)
 }
 
+/// Whether a file found in a directory is an input: not hidden (a run's
+/// own `.inflight`, AFL++'s `.state`), and not an engine's notes
+/// (`*.txt` in any case: AFL++'s `crashes/README.txt`, honggfuzz's
+/// `HONGGFUZZ.REPORT.TXT`). A file named on the command line is always
+/// read.
+pub fn is_input_name(name: &std::ffi::OsStr) -> bool {
+    let name = name.to_string_lossy();
+    let notes = Path::new(name.as_ref())
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("txt"));
+    !name.starts_with('.') && !notes
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,5 +104,17 @@ mod tests {
         assert_eq!(Format::of(Path::new("crash-123")), Format::Bytes);
         assert_eq!(Format::of(Path::new("x.scn.bin")), Format::Bytes);
         assert_eq!(Format::of(Path::new(".scn")), Format::Bytes);
+    }
+
+    #[test]
+    fn engine_notes_and_hidden_files_are_not_inputs() {
+        let input = |n: &str| is_input_name(std::ffi::OsStr::new(n));
+        assert!(!input("README.txt"));
+        assert!(!input("HONGGFUZZ.REPORT.TXT"));
+        assert!(!input(".inflight"));
+        assert!(input("id:000000,sig:06,src:000000,time:235"));
+        assert!(input("crash-6b1665ae7a04ae6e50285671a074c6cb8738701d"));
+        assert!(input("SIGABRT.PC.7ffff7e3feec.fuzz"));
+        assert!(input("a.scn"));
     }
 }
