@@ -31,12 +31,6 @@ pub fn load(dirs: &[PathBuf]) -> Result<(Vec<Entry>, usize), CliError> {
     let mut seeds = Vec::new();
     let mut skipped = 0;
     for path in input::expand(dirs)? {
-        if path
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-        {
-            continue;
-        }
         match Format::of(&path) {
             Format::Bytes => {
                 let data = fs::read(&path).map_err(|e| CliError::io(&path, e))?;
