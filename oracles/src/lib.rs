@@ -16,6 +16,7 @@ pub mod finding;
 pub mod fuzz;
 pub mod guard;
 pub mod model;
+pub mod native;
 pub mod registry;
 pub mod run;
 pub mod scenario;
