@@ -7,7 +7,12 @@
 //! once: the signature on the first line, then the finding, then the
 //! scenario as `.scn` text. Bugs named in `BOOTFUZZ_BUG` (`bootmem::bugs`)
 //! are planted in every backend they belong to.
+//!
+//! One target reads its bytes differently: `native_memblock` decodes them
+//! into native memblock calls ([`crate::native`]), not into a scenario, and
+//! prints the call list instead of `.scn` text.
 
+use crate::native::{self, NativeCalls};
 use crate::registry::{backends, find_backend, BackendInfo};
 use crate::run::run_with_bugs;
 use crate::scenario::Scenario;
@@ -27,7 +32,7 @@ pub fn planted_bugs() -> BugSet {
 
 /// The fuzz targets by name (`fuzz/fuzz_targets/<name>.rs`): each calls
 /// [`body`] with its own name.
-pub const TARGETS: [&str; 10] = [
+pub const TARGETS: [&str; 11] = [
     "differential",
     "bootmem",
     "rootmem",
@@ -38,6 +43,7 @@ pub const TARGETS: [&str; 10] = [
     "nobootmem",
     "early_res",
     "scn_roundtrip",
+    "native_memblock",
 ];
 
 /// Runs the body of the target named `target` on `data`; false when no
@@ -46,6 +52,7 @@ pub fn body(target: &str, data: &[u8]) -> bool {
     match target {
         "differential" => differential(data),
         "scn_roundtrip" => scn_roundtrip(data),
+        "native_memblock" => native_memblock(data),
         name if TARGETS.contains(&name) => backend(name, data),
         _ => return false,
     }
@@ -83,6 +90,25 @@ pub fn scn_roundtrip(data: &[u8]) {
     }
 }
 
+/// The `native_memblock` target: memblock's native API against its own
+/// model ([`crate::native`]), the bugs of `BOOTFUZZ_BUG` planted. Panics
+/// with [`native_panic_message`] on a finding.
+pub fn native_memblock(data: &[u8]) {
+    if let Some(finding) = native::play(data, planted_bugs()) {
+        panic!("{}", native_panic_message(&finding, &native::decode(data)));
+    }
+}
+
+/// `bootfuzz finding: SIGNATURE`, the finding, and the native calls, one
+/// C call per line: the [`panic_message`] shape for the `native_memblock`
+/// target.
+pub fn native_panic_message(finding: &Finding, calls: &NativeCalls) -> String {
+    format!(
+        "bootfuzz finding: {}\n{finding}\n--- native memblock calls ---\n{calls}",
+        finding.signature()
+    )
+}
+
 fn play(data: &[u8], backends: &[BackendInfo]) {
     let scenario = decode(data);
     let report = run_with_bugs(&scenario, backends, planted_bugs());
@@ -111,6 +137,7 @@ mod tests {
             assert!(guarded(|| differential(data)).is_ok());
             assert!(guarded(|| backend("rootmem", data)).is_ok());
             assert!(guarded(|| scn_roundtrip(data)).is_ok());
+            assert!(guarded(|| native_memblock(data)).is_ok());
             for target in TARGETS {
                 assert_eq!(guarded(|| body(target, data)), Ok(true), "{target}");
             }
@@ -120,11 +147,37 @@ mod tests {
 
     #[test]
     fn every_backend_target_names_a_registered_backend() {
+        let special = ["differential", "scn_roundtrip", "native_memblock"];
         for target in TARGETS {
-            let special = target == "differential" || target == "scn_roundtrip";
-            assert!(special || find_backend(target).is_some(), "{target}");
+            assert!(
+                special.contains(&target) || find_backend(target).is_some(),
+                "{target}"
+            );
         }
-        assert_eq!(backends().len() + 2, TARGETS.len());
+        assert_eq!(backends().len() + special.len(), TARGETS.len());
+    }
+
+    #[test]
+    fn a_native_finding_panics_with_its_signature_first_and_the_calls() {
+        let calls = native::decode(b"");
+        let finding = Finding {
+            kind: crate::FindingKind::WrongOutcome,
+            backend: native::BACKEND,
+            op_index: Some(0),
+            op_kind: crate::OpKind::Reserve,
+            class: "overlaps-wrong",
+            detail: "detail".to_string(),
+        };
+        let message = native_panic_message(&finding, &calls);
+        let first = message.lines().next().unwrap_or_default();
+        assert_eq!(
+            first,
+            "bootfuzz finding: wrong-outcome/native_memblock/reserve/overlaps-wrong"
+        );
+        assert!(
+            message.contains("INIT_MEMBLOCK_MEMORY_REGIONS"),
+            "{message}"
+        );
     }
 
     #[test]

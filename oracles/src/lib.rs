@@ -19,6 +19,7 @@ pub mod fuzz;
 pub mod guard;
 pub mod model;
 pub mod mutate;
+pub mod native;
 pub mod registry;
 pub mod run;
 pub mod scenario;

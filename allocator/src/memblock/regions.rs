@@ -116,7 +116,8 @@ impl RegionArray {
         self.max
     }
 
-    /// `total_size`: the bytes of all regions, as the kernel keeps it (see
+    /// `total_size`: the bytes of all regions, as the kernel keeps it, in
+    /// unsigned `phys_addr_t` arithmetic that wraps (see
     /// [`super::Memblock::trim_memory`] for the one place it goes stale).
     pub const fn total_size(&self) -> u64 {
         self.total_size
@@ -201,7 +202,12 @@ impl RegionArray {
             return Err(MemblockError::ArrayOverflow(self.kind));
         }
         self.regions.insert(idx, region);
-        self.total_size = self.total_size.saturating_add(region.size);
+        // Wrapping, as the kernel's unsigned `type->total_size += size`.
+        // `isolate` inserts one half before it shrinks the other (the
+        // kernel shrinks first), so for a region of more than half the
+        // address space the sum passes 2^64 for a moment; only wrapping
+        // brings it back exactly (saturating lost bytes at every split).
+        self.total_size = self.total_size.wrapping_add(region.size);
         Ok(())
     }
 
@@ -209,7 +215,7 @@ impl RegionArray {
     pub(super) fn remove(&mut self, idx: usize) {
         if idx < self.regions.len() {
             let gone = self.regions.remove(idx);
-            self.total_size = self.total_size.saturating_sub(gone.size);
+            self.total_size = self.total_size.wrapping_sub(gone.size);
         }
     }
 
@@ -348,7 +354,7 @@ impl RegionArray {
         if let Some(r) = self.regions.get_mut(idx) {
             r.base = r.base.saturating_add(by);
             r.size = r.size.saturating_sub(by);
-            self.total_size = self.total_size.saturating_sub(by);
+            self.total_size = self.total_size.wrapping_sub(by);
         }
     }
 

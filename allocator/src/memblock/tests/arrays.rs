@@ -307,6 +307,31 @@ fn sizes_are_capped_at_the_top_of_the_address_space() {
     assert_eq!(mb.memory().cnt(), 1);
 }
 
+/// ```text
+///   |r|rr...................................r|   reserved [0, 2^64 - 1)
+///   |r|..|r.................................r|   free [P, 3P)
+///    0 P  3P                           2^64 - 1
+/// ```
+/// Expect `total_size` to stay the sum of the sizes when a region of more
+/// than half the address space is split. The port's split inserts the
+/// lower half before it shrinks the upper one (v6.18's
+/// `memblock_isolate_range` shrinks first), so the running sum passes 2^64
+/// for a moment; unsigned wrapping arithmetic, the kernel's, brings it back
+/// exactly. Found by the `native_memblock` fuzz target: the port used to
+/// saturate and lost the split-off bytes from `total_size`.
+#[test]
+fn splitting_a_huge_region_keeps_total_size_exact() {
+    let mut mb = Memblock::new();
+    assert_eq!(mb.reserve(0, u64::MAX), Ok(()));
+    assert_eq!(mb.reserved().total_size(), u64::MAX);
+    assert_eq!(mb.free(P, 2 * P), Ok(()));
+    assert_eq!(
+        layout(mb.reserved()),
+        vec![(0, P, None, NONE), (3 * P, u64::MAX - 3 * P, None, NONE)]
+    );
+    assert_eq!(mb.reserved_size(), u64::MAX - 2 * P);
+}
+
 /// Expect a size of 0 to change nothing anywhere, even on a full array
 /// that may not grow (no doubling is attempted).
 #[test]
