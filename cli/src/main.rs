@@ -158,6 +158,11 @@ struct ReplayArgs {
     /// Inputs: `.scn` text, raw engine bytes (any other name), or directories.
     #[arg(value_name = "FILE", required = true)]
     files: Vec<PathBuf>,
+    /// The fuzz target the inputs come from: `native_memblock` decodes them
+    /// as native memblock calls; every other target takes scenarios
+    /// [default: a scenario target].
+    #[arg(long, value_name = "NAME", value_parser = replay::Target::parse)]
+    target: Option<replay::Target>,
     #[command(flatten)]
     backends: BackendArgs,
 }
@@ -230,6 +235,10 @@ struct ShowArgs {
     /// An input: `.scn` text or raw engine bytes.
     #[arg(value_name = "FILE")]
     file: PathBuf,
+    /// The fuzz target the input comes from (`native_memblock` prints its
+    /// native calls) [default: a scenario target].
+    #[arg(long, value_name = "NAME", value_parser = replay::Target::parse)]
+    target: Option<replay::Target>,
 }
 
 /// How a command that ran to its end went.
@@ -271,6 +280,9 @@ fn dispatch(command: Command) -> Result<Status, CliError> {
     let mut out = io::stdout();
     match command {
         Command::Run(args) => run(args, &mut out),
+        Command::Replay(args) if args.target == Some(replay::Target::NativeMemblock) => {
+            replay::replay_native(&args.files, args.backends.bugs, &mut out).map(Status::from_found)
+        }
         Command::Replay(args) => {
             let backends = select::chosen(&args.backends.backends)?;
             replay::replay(&args.files, &backends, args.backends.bugs, &mut out)
@@ -286,6 +298,9 @@ fn dispatch(command: Command) -> Result<Status, CliError> {
                 &mut out,
             )
             .map(|_| Status::Clean)
+        }
+        Command::Show(args) if args.target == Some(replay::Target::NativeMemblock) => {
+            show::show_native(&args.file, &mut out).map(|()| Status::Clean)
         }
         Command::Show(args) => show::show(&args.file, &mut out).map(|()| Status::Clean),
         Command::Encode(args) => {

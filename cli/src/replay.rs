@@ -8,6 +8,68 @@ use oracles::BackendInfo;
 use std::io::Write;
 use std::path::PathBuf;
 
+/// What the inputs are for: how they decode and what plays them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// Scenarios (every target but `native_memblock`): `.scn` text or
+    /// bytes through `oracles::decode`, played on the chosen backends.
+    Scenario,
+    /// `native_memblock`: bytes through `oracles::native::decode`, native
+    /// memblock calls played against their byte model.
+    NativeMemblock,
+}
+
+impl Target {
+    /// The target named `name`: `native_memblock`, or any other fuzz
+    /// target (they all take scenarios).
+    pub fn parse(name: &str) -> Result<Target, String> {
+        match name {
+            "native_memblock" => Ok(Target::NativeMemblock),
+            n if oracles::fuzz::TARGETS.contains(&n) => Ok(Target::Scenario),
+            n => Err(format!(
+                "`{n}` is not a fuzz target ({})",
+                oracles::fuzz::TARGETS.join(", ")
+            )),
+        }
+    }
+}
+
+/// Replays native memblock inputs (raw bytes only) with `bugs` planted,
+/// printing `FILE: ok` or `FILE: <finding>`. Returns whether anything was
+/// found.
+pub fn replay_native(
+    paths: &[PathBuf],
+    bugs: BugSet,
+    out: &mut dyn Write,
+) -> Result<bool, CliError> {
+    let mut inputs = Vec::new();
+    for file in input::expand(paths)? {
+        if input::Format::of(&file) == input::Format::Text {
+            return Err(CliError::Unavailable(format!(
+                "{}: native_memblock inputs are raw bytes, not .scn text",
+                file.display()
+            )));
+        }
+        let data = std::fs::read(&file).map_err(|e| CliError::io(&file, e))?;
+        inputs.push((file, data));
+    }
+    if inputs.is_empty() {
+        writeln!(out, "no inputs to replay")?;
+        return Ok(false);
+    }
+    let mut found = false;
+    for (file, data) in &inputs {
+        match oracles::native::play(data, bugs) {
+            None => writeln!(out, "{}: ok", file.display())?,
+            Some(finding) => {
+                writeln!(out, "{}: {finding}", file.display())?;
+                found = true;
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// Replays every input in `paths` (directories expanded, sorted by name),
 /// with `bugs` planted,
 /// and prints `FILE: ok` or one `FILE: <finding>` line per finding (or

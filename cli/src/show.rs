@@ -16,3 +16,14 @@ pub fn show(path: &Path, out: &mut dyn Write) -> Result<(), CliError> {
     }
     Ok(())
 }
+
+/// Prints the native memblock calls that the bytes of `path` decode to.
+pub fn show_native(path: &Path, out: &mut dyn Write) -> Result<(), CliError> {
+    let data = std::fs::read(path).map_err(|e| CliError::io(path, e))?;
+    let text = oracles::native::describe(&data);
+    out.write_all(text.as_bytes())?;
+    if !text.ends_with('\n') {
+        writeln!(out)?;
+    }
+    Ok(())
+}

@@ -139,3 +139,43 @@ fn an_unknown_backend_is_a_usage_error() {
     assert_eq!(code(&out), Some(2));
     assert!(stderr(&out).contains("rootmem"));
 }
+
+#[test]
+fn native_memblock_inputs_replay_with_their_own_decoder() {
+    // The committed seed queries a reserved range that wraps past 2^64:
+    // clean on the faithful port, a wrong answer with M15 planted.
+    let seed = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../corpus/native_memblock/overlaps-past-2-64.bin");
+    let args = |bug: &str| -> Vec<std::ffi::OsString> {
+        let mut v: Vec<std::ffi::OsString> =
+            vec!["replay".into(), "--target=native_memblock".into()];
+        if !bug.is_empty() {
+            v.push(format!("--bug={bug}").into());
+        }
+        v.push(seed.clone().into());
+        v
+    };
+    let clean = bootfuzz(args(""));
+    assert_eq!(
+        code(&clean),
+        Some(0),
+        "{}{}",
+        stdout(&clean),
+        stderr(&clean)
+    );
+    let found = bootfuzz(args("M15"));
+    let text = stdout(&found);
+    assert_eq!(code(&found), Some(1), "{text}");
+    assert!(
+        text.contains("wrong-outcome/native_memblock/reserve/overlaps-wrong"),
+        "{text}"
+    );
+    let scn = TempDir::new("native-scn");
+    let file = scn.write("x.scn", "# bootfuzz scenario v1\n");
+    let refused = bootfuzz([
+        "replay".as_ref(),
+        "--target=native_memblock".as_ref(),
+        file.as_os_str(),
+    ]);
+    assert_one_line_error(&refused, "x.scn");
+}
