@@ -180,7 +180,7 @@ pub fn check_metadata_keeping(
     }
     reported_norm.sort();
     let reported = crate::model::merge_ranges(reported_norm.into_iter());
-    let known = model.metadata();
+    let known = model.metadata_ranges();
     if reported == known {
         return Ok(Vec::new());
     }

@@ -125,8 +125,15 @@ pub struct Model {
     crosses_nodes: bool,
     /// The usable RAM ranges (whole pages for page backends), sorted.
     ram: Vec<(Range, Nid)>,
-    /// Segments covering exactly the usable RAM, sorted.
+    /// Segments covering exactly the usable RAM, sorted, maximal (no two
+    /// neighbours of the same node and state touch).
     segs: Vec<Segment>,
+    /// A cache of what [`Model::free_map`] computes from `segs`, rebuilt by
+    /// [`Model::set`], the only writer of `segs`.
+    free: Vec<Range>,
+    /// A cache of what [`Model::metadata`] computes from `segs`, rebuilt
+    /// with `free`.
+    metadata: Vec<Range>,
     retired: bool,
 }
 
@@ -151,13 +158,29 @@ impl Model {
                 state: State::Free,
             })
             .collect();
-        Model {
+        let mut model = Model {
             granularity: profile.granularity,
             crosses_nodes: profile.crosses_nodes,
             ram,
             segs,
+            free: Vec::new(),
+            metadata: Vec::new(),
             retired: false,
-        }
+        };
+        model.refresh();
+        model
+    }
+
+    /// Rebuilds the caches derived from `segs`.
+    fn refresh(&mut self) {
+        let ranges_in = |state: State| {
+            self.segs
+                .iter()
+                .filter(move |s| s.state == state)
+                .map(|s| s.range)
+        };
+        self.free = merge_ranges(ranges_in(State::Free));
+        self.metadata = merge_ranges(ranges_in(State::Metadata));
     }
 
     /// The usable RAM ranges and their nodes.
@@ -218,22 +241,22 @@ impl Model {
 
     /// The free RAM as sorted, maximal ranges (nodes merged where they touch).
     pub fn free_map(&self) -> Vec<Range> {
-        merge_ranges(
-            self.segs
-                .iter()
-                .filter(|s| s.state == State::Free)
-                .map(|s| s.range),
-        )
+        self.free.clone()
+    }
+
+    /// As [`Model::free_map`], borrowed.
+    pub fn free_ranges(&self) -> &[Range] {
+        &self.free
     }
 
     /// The metadata as sorted, maximal ranges.
     pub fn metadata(&self) -> Vec<Range> {
-        merge_ranges(
-            self.segs
-                .iter()
-                .filter(|s| s.state == State::Metadata)
-                .map(|s| s.range),
-        )
+        self.metadata.clone()
+    }
+
+    /// As [`Model::metadata`], borrowed.
+    pub fn metadata_ranges(&self) -> &[Range] {
+        &self.metadata
     }
 
     /// Sets every byte of `range` (which must be usable RAM) whose state
@@ -262,6 +285,7 @@ impl Model {
             }
         }
         self.segs = coalesce(out);
+        self.refresh();
     }
 
     /// The range the contract says a `reserve` of `[base, base + size)`
@@ -550,16 +574,34 @@ impl Model {
 /// Sorted maximal ranges covering the union of `ranges` (which must be
 /// sorted by start).
 pub fn merge_ranges(ranges: impl Iterator<Item = Range>) -> Vec<Range> {
-    let mut out: Vec<Range> = Vec::new();
-    for r in ranges {
-        match out.last_mut() {
-            Some(last) if last.end() >= r.start() => {
-                *last = Range::new(last.start(), last.end().max(r.end())).unwrap_or(*last);
-            }
-            _ => out.push(r),
+    Merged::new(ranges).collect()
+}
+
+/// The ranges [`merge_ranges`] returns, one at a time, without collecting
+/// them: touching and overlapping neighbours of a sorted input joined.
+pub struct Merged<I: Iterator<Item = Range>> {
+    ranges: std::iter::Peekable<I>,
+}
+
+impl<I: Iterator<Item = Range>> Merged<I> {
+    /// Merges `ranges`, which must be sorted by start.
+    pub fn new(ranges: I) -> Merged<I> {
+        Merged {
+            ranges: ranges.peekable(),
         }
     }
-    out
+}
+
+impl<I: Iterator<Item = Range>> Iterator for Merged<I> {
+    type Item = Range;
+
+    fn next(&mut self) -> Option<Range> {
+        let mut run = self.ranges.next()?;
+        while let Some(r) = self.ranges.next_if(|r| run.end() >= r.start()) {
+            run = Range::new(run.start(), run.end().max(r.end())).unwrap_or(run);
+        }
+        Some(run)
+    }
 }
 
 /// Merges neighbouring segments of the same node and state.
