@@ -9,12 +9,14 @@
 //! RAM range rounded inward to whole pages and every op range rounded per
 //! the contract.
 
+use crate::differential;
 use crate::scenario::MemoryMap;
 use bootmem::range::{align_down, align_up, is_page_aligned, page_down, page_up};
 use bootmem::{
     AllocRequest, Error, Granularity, Nid, NodePolicy, Outcome, PhysAddr, Profile, Range,
     ReserveMode, PAGE_SIZE,
 };
+use std::cell::OnceCell;
 
 /// What one byte of usable RAM is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -134,6 +136,9 @@ pub struct Model {
     /// A cache of what [`Model::metadata`] computes from `segs`, rebuilt
     /// with `free`.
     metadata: Vec<Range>,
+    /// A cache of [`Model::fingerprint`], computed when first asked for
+    /// and emptied with the caches above.
+    fingerprint: OnceCell<u64>,
     retired: bool,
 }
 
@@ -165,6 +170,7 @@ impl Model {
             segs,
             free: Vec::new(),
             metadata: Vec::new(),
+            fingerprint: OnceCell::new(),
             retired: false,
         };
         model.refresh();
@@ -181,6 +187,7 @@ impl Model {
         };
         self.free = merge_ranges(ranges_in(State::Free));
         self.metadata = merge_ranges(ranges_in(State::Metadata));
+        self.fingerprint = OnceCell::new();
     }
 
     /// The usable RAM ranges and their nodes.
@@ -257,6 +264,14 @@ impl Model {
     /// As [`Model::metadata`], borrowed.
     pub fn metadata_ranges(&self) -> &[Range] {
         &self.metadata
+    }
+
+    /// [`differential::fingerprint`] of the free map and metadata, computed
+    /// once per state of the model.
+    pub fn fingerprint(&self) -> u64 {
+        *self
+            .fingerprint
+            .get_or_init(|| differential::fingerprint(&self.free, &self.metadata))
     }
 
     /// Sets every byte of `range` (which must be usable RAM) whose state

@@ -213,7 +213,7 @@ fn play_one(
     for (index, op) in scenario.ops.iter().enumerate() {
         at(Some(index));
         let free_before = if traced {
-            differential::fingerprint(player.model.free_ranges(), player.model.metadata_ranges())
+            player.model.fingerprint()
         } else {
             0
         };
