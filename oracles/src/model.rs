@@ -77,6 +77,11 @@ impl Stage {
     /// `exact` without a node has no node to be exact about and acts as
     /// `prefer` (as memblock's `exact_nid` with `NUMA_NO_NODE` does).
     pub fn for_request(req: &AllocRequest) -> Vec<Stage> {
+        Stage::of_request(req).collect()
+    }
+
+    /// [`Stage::for_request`], without collecting.
+    pub fn of_request(req: &AllocRequest) -> impl Iterator<Item = Stage> + '_ {
         [
             Stage::NodeGoal,
             Stage::AnyGoal,
@@ -87,7 +92,6 @@ impl Stage {
         .filter(|s| req.nid.is_some() || !s.on_node())
         .filter(|s| req.policy == NodePolicy::Prefer || req.nid.is_none() || s.on_node())
         .filter(|s| req.goal != 0 || s.above_goal())
-        .collect()
     }
 
     /// True for the stages that require the requested node.
@@ -179,14 +183,17 @@ impl Model {
 
     /// Rebuilds the caches derived from `segs`.
     fn refresh(&mut self) {
+        let segs = &self.segs;
         let ranges_in = |state: State| {
-            self.segs
-                .iter()
+            segs.iter()
                 .filter(move |s| s.state == state)
                 .map(|s| s.range)
         };
-        self.free = merge_ranges(ranges_in(State::Free));
-        self.metadata = merge_ranges(ranges_in(State::Metadata));
+        self.free.clear();
+        self.free.extend(Merged::new(ranges_in(State::Free)));
+        self.metadata.clear();
+        self.metadata
+            .extend(Merged::new(ranges_in(State::Metadata)));
         self.fingerprint = OnceCell::new();
     }
 
@@ -205,9 +212,21 @@ impl Model {
         self.retired
     }
 
+    /// The indices in `segs` of the segments that may overlap `range`: a
+    /// binary search, as the segments are sorted and disjoint (for an
+    /// empty `range`, possibly one segment around it, which shares no byte).
+    fn window(&self, range: Range) -> std::ops::Range<usize> {
+        let lo = self
+            .segs
+            .partition_point(|s| s.range.end() <= range.start());
+        let after = self.segs.get(lo..).unwrap_or_default();
+        lo..lo + after.partition_point(|s| s.range.start() < range.end())
+    }
+
     /// The segments overlapping `range`, clipped to it.
     pub fn pieces(&self, range: Range) -> impl Iterator<Item = Segment> + '_ {
-        self.segs.iter().filter_map(move |s| {
+        let window = self.segs.get(self.window(range)).unwrap_or_default();
+        window.iter().filter_map(move |s| {
             s.range.intersect(range).map(|r| Segment {
                 range: r,
                 nid: s.nid,
@@ -239,6 +258,20 @@ impl Model {
         nids.sort_unstable();
         nids.dedup();
         nids
+    }
+
+    /// True when `range` touches RAM of node `nid` and of no other node:
+    /// `nodes_of(range) == [nid]`, without building the list.
+    pub fn only_on_node(&self, range: Range, nid: Nid) -> bool {
+        let mut pieces = self.pieces(range).peekable();
+        pieces.peek().is_some() && pieces.all(|s| s.nid == nid)
+    }
+
+    /// True when `range` touches RAM of two or more nodes:
+    /// `nodes_of(range).len() > 1`, without building the list.
+    pub fn spans_nodes(&self, range: Range) -> bool {
+        let mut nids = self.pieces(range).map(|s| s.nid);
+        nids.next().is_some_and(|first| nids.any(|n| n != first))
     }
 
     /// The first state other than `Free` in `range`, if any.
@@ -280,8 +313,14 @@ impl Model {
         if range.is_empty() {
             return;
         }
-        let mut out = Vec::with_capacity(self.segs.len() + 2);
-        for seg in &self.segs {
+        // Only the segments overlapping `range` change; their neighbours on
+        // either side are rebuilt with them so that pieces joining across
+        // the window's edges coalesce (the rest is maximal already).
+        let window = self.window(range);
+        let lo = window.start.saturating_sub(1);
+        let hi = (window.end + 1).min(self.segs.len());
+        let mut out = Vec::with_capacity(hi - lo + 2);
+        for seg in self.segs.get(lo..hi).unwrap_or_default() {
             match seg.range.intersect(range) {
                 Some(mid) if from(seg.state) => {
                     let before = Range::new(seg.range.start(), mid.start());
@@ -299,7 +338,8 @@ impl Model {
                 _ => out.push(*seg),
             }
         }
-        self.segs = coalesce(out);
+        coalesce(&mut out);
+        self.segs.splice(lo..hi, out);
         self.refresh();
     }
 
@@ -398,22 +438,22 @@ impl Model {
     /// Maximal runs of contiguous free RAM a placement may lie in for a
     /// stage: only node `on_node` if given; split at node changes unless
     /// `cross` allows spanning nodes.
-    fn free_runs(&self, on_node: Option<Nid>, cross: bool) -> Vec<Range> {
-        let mut runs: Vec<(Range, Nid)> = Vec::new();
-        for seg in &self.segs {
-            if seg.state != State::Free || on_node.is_some_and(|n| n != seg.nid) {
-                continue;
+    fn free_runs(&self, on_node: Option<Nid>, cross: bool) -> impl Iterator<Item = Range> + '_ {
+        let mut free = self
+            .segs
+            .iter()
+            .filter(move |s| s.state == State::Free && on_node.is_none_or(|n| n == s.nid))
+            .peekable();
+        std::iter::from_fn(move || {
+            let first = free.next()?;
+            let mut run = first.range;
+            while let Some(seg) =
+                free.next_if(|s| run.end() == s.range.start() && (cross || first.nid == s.nid))
+            {
+                run = Range::new(run.start(), seg.range.end()).unwrap_or(run);
             }
-            match runs.last_mut() {
-                Some((run, nid))
-                    if run.end() == seg.range.start() && (cross || *nid == seg.nid) =>
-                {
-                    *run = Range::new(run.start(), seg.range.end()).unwrap_or(*run);
-                }
-                _ => runs.push((seg.range, seg.nid)),
-            }
-        }
-        runs.into_iter().map(|(r, _)| r).collect()
+            Some(run)
+        })
     }
 
     /// The lowest and highest feasible starts of `req` in `stage`
@@ -461,7 +501,7 @@ impl Model {
     /// `bytes` page-aligned bytes starting at or above `PAGE_SIZE`: room for
     /// a backend's metadata to grow ([`bootmem::BootMem::metadata_growth`]).
     pub fn has_room(&self, bytes: u64, exclude: Range) -> bool {
-        self.free_runs(None, false).into_iter().any(|run| {
+        self.free_runs(None, false).any(|run| {
             let before = Range::new(run.start(), exclude.start().clamp(run.start(), run.end()));
             let after = Range::new(exclude.end().clamp(run.start(), run.end()), run.end());
             let pieces = if run.overlaps(exclude) {
@@ -482,7 +522,7 @@ impl Model {
         if req.validate().is_err() {
             return AllocVerdict::Invalid;
         }
-        for stage in Stage::for_request(req) {
+        for stage in Stage::of_request(req) {
             if let Some((lowest, highest)) = self.stage_bounds(req, stage) {
                 return AllocVerdict::Feasible {
                     stage,
@@ -512,9 +552,8 @@ impl Model {
         let Some(foot) = self.alloc_footprint(a, req.size) else {
             return false;
         };
-        let nodes = self.nodes_of(foot);
         let node_ok = match (stage.on_node(), req.nid) {
-            (true, Some(n)) => nodes == [n],
+            (true, Some(n)) => self.only_on_node(foot, n),
             _ => true,
         };
         node_ok && (!stage.above_goal() || goal_start >= req.goal)
@@ -523,9 +562,7 @@ impl Model {
     /// True when a placement at `a` meets the node and goal rules of at
     /// least one stage of `req`.
     pub fn meets_some_stage(&self, req: &AllocRequest, a: PhysAddr) -> bool {
-        Stage::for_request(req)
-            .into_iter()
-            .any(|stage| self.satisfies_stage(req, stage, a))
+        Stage::of_request(req).any(|stage| self.satisfies_stage(req, stage, a))
     }
 
     /// Records allocation `id` at `[a, a + size)`: its bytes become
@@ -619,20 +656,14 @@ impl<I: Iterator<Item = Range>> Iterator for Merged<I> {
     }
 }
 
-/// Merges neighbouring segments of the same node and state.
-fn coalesce(segs: Vec<Segment>) -> Vec<Segment> {
-    let mut out: Vec<Segment> = Vec::with_capacity(segs.len());
-    for seg in segs {
-        match out.last_mut() {
-            Some(last)
-                if last.range.end() == seg.range.start()
-                    && last.nid == seg.nid
-                    && last.state == seg.state =>
-            {
-                last.range = Range::new(last.range.start(), seg.range.end()).unwrap_or(last.range);
-            }
-            _ => out.push(seg),
+/// Merges neighbouring segments of the same node and state, in place.
+fn coalesce(segs: &mut Vec<Segment>) {
+    segs.dedup_by(|seg, last| {
+        let joins =
+            last.range.end() == seg.range.start() && last.nid == seg.nid && last.state == seg.state;
+        if joins {
+            last.range = Range::new(last.range.start(), seg.range.end()).unwrap_or(last.range);
         }
-    }
-    out
+        joins
+    });
 }
