@@ -124,6 +124,19 @@ pub enum AllocVerdict {
     },
 }
 
+/// Caches of values computed from a model's segments: each is filled when
+/// first asked for, and [`Model::set`], the only writer of the segments,
+/// empties them all.
+#[derive(Clone, Debug, Default)]
+struct Derived {
+    /// [`Model::free_map`].
+    free: OnceCell<Vec<Range>>,
+    /// [`Model::metadata`].
+    metadata: OnceCell<Vec<Range>>,
+    /// [`Model::fingerprint`].
+    fingerprint: OnceCell<u64>,
+}
+
 /// The reference model of one backend's memory.
 #[derive(Clone, Debug)]
 pub struct Model {
@@ -134,15 +147,8 @@ pub struct Model {
     /// Segments covering exactly the usable RAM, sorted, maximal (no two
     /// neighbours of the same node and state touch).
     segs: Vec<Segment>,
-    /// A cache of what [`Model::free_map`] computes from `segs`, rebuilt by
-    /// [`Model::set`], the only writer of `segs`.
-    free: Vec<Range>,
-    /// A cache of what [`Model::metadata`] computes from `segs`, rebuilt
-    /// with `free`.
-    metadata: Vec<Range>,
-    /// A cache of [`Model::fingerprint`], computed when first asked for
-    /// and emptied with the caches above.
-    fingerprint: OnceCell<u64>,
+    /// What is computed from `segs` on demand, kept until `segs` changes.
+    derived: Derived,
     retired: bool,
 }
 
@@ -167,34 +173,24 @@ impl Model {
                 state: State::Free,
             })
             .collect();
-        let mut model = Model {
+        Model {
             granularity: profile.granularity,
             crosses_nodes: profile.crosses_nodes,
             ram,
             segs,
-            free: Vec::new(),
-            metadata: Vec::new(),
-            fingerprint: OnceCell::new(),
+            derived: Derived::default(),
             retired: false,
-        };
-        model.refresh();
-        model
+        }
     }
 
-    /// Rebuilds the caches derived from `segs`.
-    fn refresh(&mut self) {
-        let segs = &self.segs;
-        let ranges_in = |state: State| {
-            segs.iter()
-                .filter(move |s| s.state == state)
-                .map(|s| s.range)
-        };
-        self.free.clear();
-        self.free.extend(Merged::new(ranges_in(State::Free)));
-        self.metadata.clear();
-        self.metadata
-            .extend(Merged::new(ranges_in(State::Metadata)));
-        self.fingerprint = OnceCell::new();
+    /// The ranges of the segments in `state`, merged.
+    fn merged_in(&self, state: State) -> Vec<Range> {
+        merge_ranges(
+            self.segs
+                .iter()
+                .filter(|s| s.state == state)
+                .map(|s| s.range),
+        )
     }
 
     /// The usable RAM ranges and their nodes.
@@ -281,30 +277,35 @@ impl Model {
 
     /// The free RAM as sorted, maximal ranges (nodes merged where they touch).
     pub fn free_map(&self) -> Vec<Range> {
-        self.free.clone()
+        self.free_ranges().to_vec()
     }
 
     /// As [`Model::free_map`], borrowed.
     pub fn free_ranges(&self) -> &[Range] {
-        &self.free
+        self.derived
+            .free
+            .get_or_init(|| self.merged_in(State::Free))
     }
 
     /// The metadata as sorted, maximal ranges.
     pub fn metadata(&self) -> Vec<Range> {
-        self.metadata.clone()
+        self.metadata_ranges().to_vec()
     }
 
     /// As [`Model::metadata`], borrowed.
     pub fn metadata_ranges(&self) -> &[Range] {
-        &self.metadata
+        self.derived
+            .metadata
+            .get_or_init(|| self.merged_in(State::Metadata))
     }
 
     /// [`differential::fingerprint`] of the free map and metadata, computed
     /// once per state of the model.
     pub fn fingerprint(&self) -> u64 {
         *self
+            .derived
             .fingerprint
-            .get_or_init(|| differential::fingerprint(&self.free, &self.metadata))
+            .get_or_init(|| differential::fingerprint(self.free_ranges(), self.metadata_ranges()))
     }
 
     /// Sets every byte of `range` (which must be usable RAM) whose state
@@ -340,7 +341,7 @@ impl Model {
         }
         coalesce(&mut out);
         self.segs.splice(lo..hi, out);
-        self.refresh();
+        self.derived = Derived::default();
     }
 
     /// The range the contract says a `reserve` of `[base, base + size)`
