@@ -436,29 +436,24 @@ impl Model {
         }
     }
 
-    /// Maximal runs of contiguous free RAM a placement may lie in for a
-    /// stage: only node `on_node` if given; split at node changes unless
-    /// `cross` allows spanning nodes.
-    fn free_runs(&self, on_node: Option<Nid>, cross: bool) -> impl Iterator<Item = Range> + '_ {
-        let mut free = self
-            .segs
+    /// The free segments a stage may use: only node `on_node` if given.
+    fn free_segs(&self, on_node: Option<Nid>) -> impl DoubleEndedIterator<Item = &Segment> {
+        self.segs
             .iter()
             .filter(move |s| s.state == State::Free && on_node.is_none_or(|n| n == s.nid))
-            .peekable();
-        std::iter::from_fn(move || {
-            let first = free.next()?;
-            let mut run = first.range;
-            while let Some(seg) =
-                free.next_if(|s| run.end() == s.range.start() && (cross || first.nid == s.nid))
-            {
-                run = Range::new(run.start(), seg.range.end()).unwrap_or(run);
-            }
-            Some(run)
-        })
+    }
+
+    /// Maximal runs of contiguous free RAM a placement may lie in for a
+    /// stage, ascending: only node `on_node` if given; split at node
+    /// changes unless `cross` allows spanning nodes.
+    fn free_runs(&self, on_node: Option<Nid>, cross: bool) -> impl Iterator<Item = Range> + '_ {
+        join_runs(self.free_segs(on_node), cross)
     }
 
     /// The lowest and highest feasible starts of `req` in `stage`
-    /// (SPEC section 4), or `None` when the stage is empty.
+    /// (SPEC section 4), or `None` when the stage is empty: the first
+    /// feasible start of the lowest run that has one and the last of the
+    /// highest, each found by walking the runs from its own end.
     pub fn stage_bounds(&self, req: &AllocRequest, stage: Stage) -> Option<(PhysAddr, PhysAddr)> {
         let on_node = if stage.on_node() { req.nid } else { None };
         let cross = self.crosses_nodes && req.nid.is_none();
@@ -473,8 +468,8 @@ impl Model {
         if stage.above_goal() {
             lo = lo.max(req.goal);
         }
-        let mut found: Option<(PhysAddr, PhysAddr)> = None;
-        for run in self.free_runs(on_node, cross) {
+        // The first and last feasible starts within one run, if any.
+        let feasible = |run: Range| -> Option<(PhysAddr, PhysAddr)> {
             let lo = lo.max(run.start());
             let mut hi = run.end().checked_sub(taken_len);
             if req.limit != 0 {
@@ -482,20 +477,14 @@ impl Model {
                     .zip(req.limit.checked_sub(req.size))
                     .map(|(a, b)| a.min(b));
             }
-            let (Some(first), Some(hi)) = (align_up(lo, align), hi) else {
-                continue;
-            };
-            let Some(last) = align_down(hi, align) else {
-                continue;
-            };
-            if first <= hi && first <= last {
-                found = Some(match found {
-                    None => (first, last),
-                    Some((low, _)) => (low, last),
-                });
-            }
-        }
-        found
+            let first = align_up(lo, align)?;
+            let hi = hi?;
+            let last = align_down(hi, align)?;
+            (first <= hi && first <= last).then_some((first, last))
+        };
+        let (lowest, _) = join_runs(self.free_segs(on_node), cross).find_map(feasible)?;
+        let (_, highest) = join_runs(self.free_segs(on_node).rev(), cross).find_map(feasible)?;
+        Some((lowest, highest))
     }
 
     /// True when some free RAM outside `exclude`, inside one RAM range, holds
@@ -655,6 +644,32 @@ impl<I: Iterator<Item = Range>> Iterator for Merged<I> {
         }
         Some(run)
     }
+}
+
+/// Joins `segs` (sorted ascending or descending) into maximal runs of
+/// touching segments, of one node unless `cross`. The runs are the same in
+/// either order, and come in the order of `segs`.
+fn join_runs<'a>(
+    segs: impl Iterator<Item = &'a Segment>,
+    cross: bool,
+) -> impl Iterator<Item = Range> {
+    let mut segs = segs.peekable();
+    std::iter::from_fn(move || {
+        let first = segs.next()?;
+        let mut run = first.range;
+        let joins = |run: Range, s: &Segment| {
+            let touch = run.end() == s.range.start() || s.range.end() == run.start();
+            touch && (cross || first.nid == s.nid)
+        };
+        while let Some(seg) = segs.next_if(|s| joins(run, s)) {
+            let (start, end) = (
+                run.start().min(seg.range.start()),
+                run.end().max(seg.range.end()),
+            );
+            run = Range::new(start, end).unwrap_or(run);
+        }
+        Some(run)
+    })
 }
 
 /// Merges neighbouring segments of the same node and state, in place.
