@@ -117,10 +117,13 @@ fn compare_pair(a: &Trace, b: &Trace) -> Option<Finding> {
 /// differ in one address never collide; the rotation carries high bits into
 /// low ones so that differences in several addresses do not cancel as
 /// easily as with a multiply alone.
-pub fn fingerprint(free: &[bootmem::Range], metadata: &[bootmem::Range]) -> u64 {
+pub fn fingerprint(
+    free: impl IntoIterator<Item = bootmem::Range>,
+    metadata: impl IntoIterator<Item = bootmem::Range>,
+) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let separator = bootmem::Range::EMPTY;
-    for r in free.iter().chain([&separator]).chain(metadata) {
+    for r in free.into_iter().chain([separator]).chain(metadata) {
         for v in [r.start(), r.end()] {
             h = (h.rotate_left(23) ^ v).wrapping_mul(0x9e37_79b9_7f4a_7c15);
         }

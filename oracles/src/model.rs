@@ -183,14 +183,18 @@ impl Model {
         }
     }
 
-    /// The ranges of the segments in `state`, merged.
-    fn merged_in(&self, state: State) -> Vec<Range> {
-        merge_ranges(
-            self.segs
-                .iter()
-                .filter(|s| s.state == state)
-                .map(|s| s.range),
-        )
+    /// The ranges of the segments in `state`, merged, one at a time.
+    fn merged_in(&self, state: State) -> impl Iterator<Item = Range> + '_ {
+        let ranges = self.segs.iter().filter(move |s| s.state == state);
+        Merged::new(ranges.map(|s| s.range))
+    }
+
+    /// [`Model::merged_in`], collected.
+    fn collect_merged_in(&self, state: State) -> Vec<Range> {
+        // Sized once: at most one range per segment.
+        let mut out = Vec::with_capacity(self.segs.len());
+        out.extend(self.merged_in(state));
+        out
     }
 
     /// The usable RAM ranges and their nodes.
@@ -284,7 +288,7 @@ impl Model {
     pub fn free_ranges(&self) -> &[Range] {
         self.derived
             .free
-            .get_or_init(|| self.merged_in(State::Free))
+            .get_or_init(|| self.collect_merged_in(State::Free))
     }
 
     /// The metadata as sorted, maximal ranges.
@@ -296,16 +300,17 @@ impl Model {
     pub fn metadata_ranges(&self) -> &[Range] {
         self.derived
             .metadata
-            .get_or_init(|| self.merged_in(State::Metadata))
+            .get_or_init(|| self.collect_merged_in(State::Metadata))
     }
 
     /// [`differential::fingerprint`] of the free map and metadata, computed
-    /// once per state of the model.
+    /// once per state of the model. The free map is kept (a failed call's
+    /// check compares it next); the metadata is hashed as it is walked.
     pub fn fingerprint(&self) -> u64 {
-        *self
-            .derived
-            .fingerprint
-            .get_or_init(|| differential::fingerprint(self.free_ranges(), self.metadata_ranges()))
+        *self.derived.fingerprint.get_or_init(|| {
+            let free = self.free_ranges().iter().copied();
+            differential::fingerprint(free, self.merged_in(State::Metadata))
+        })
     }
 
     /// Sets every byte of `range` (which must be usable RAM) whose state
