@@ -4,10 +4,13 @@
 //!
 //! The model decides every expected outcome of SPEC section 3 and every
 //! feasibility question of SPEC section 4 by scanning intervals, and is kept
-//! small enough to be obviously right: a sorted `Vec` of segments, linear
-//! scans, no cleverness. Page-granular backends see the same code with every
-//! RAM range rounded inward to whole pages and every op range rounded per
-//! the contract.
+//! small enough to be obviously right: a sorted `Vec` of segments, scanned
+//! in order. Two things keep it cheap without a second structure: a question
+//! about one range binary-searches the segments it touches (an edit rebuilds
+//! only those), and the free map, metadata and fingerprint are cached until
+//! the next edit. Page-granular backends see the same code with every RAM
+//! range rounded inward to whole pages and every op range rounded per the
+//! contract.
 
 use crate::differential;
 use crate::scenario::MemoryMap;
@@ -145,7 +148,8 @@ pub struct Model {
     /// The usable RAM ranges (whole pages for page backends), sorted.
     ram: Vec<(Range, Nid)>,
     /// Segments covering exactly the usable RAM, sorted, maximal (no two
-    /// neighbours of the same node and state touch).
+    /// neighbours of the same node and state touch: the memory map joins
+    /// touching ranges of one node, and [`Model::set`] coalesces).
     segs: Vec<Segment>,
     /// What is computed from `segs` on demand, kept until `segs` changes.
     derived: Derived,
