@@ -3,12 +3,13 @@
 //! [`Violation`], which the runner turns into a [`crate::Finding`].
 
 use crate::finding::FindingKind;
-use crate::model::{AllocVerdict, Model, Stage, State};
+use crate::model::{AllocVerdict, Merged, Model, Stage, State};
 use bootmem::range::{is_page_aligned, page_up};
 use bootmem::{
     AllocRequest, Error, Granularity, MetadataHandoff, NodePolicy, Outcome, PhysAddr, Placement,
     Profile, Range, PAGE_SIZE,
 };
+use std::fmt;
 
 /// A broken promise, before the runner adds the backend and op.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,7 +70,12 @@ pub fn check_outcome<T, U>(expected: &Outcome<T>, actual: &Outcome<U>) -> Option
 /// `wrong-outcome`.
 pub fn check_unchanged(model: &Model, backend_free: &[Range]) -> Option<Violation> {
     // The model's map is sorted and maximal already; only the backend's
-    // needs joining.
+    // needs joining. The common case, a sorted list that joins to the
+    // model's map, is settled without copying it.
+    let sorted = backend_free.windows(2).all(|pair| pair[0] <= pair[1]);
+    if sorted && Merged::new(backend_free.iter().copied()).eq(model.free_ranges().iter().copied()) {
+        return None;
+    }
     let expected = model.free_map();
     let actual = merged(backend_free.to_vec());
     if expected == actual {
@@ -180,7 +186,7 @@ pub fn check_metadata_keeping(
     }
     reported_norm.sort();
     let reported = crate::model::merge_ranges(reported_norm.into_iter());
-    let known = model.metadata();
+    let known = model.metadata_ranges();
     if reported == known {
         return Ok(Vec::new());
     }
@@ -278,7 +284,7 @@ fn check_placement(
     verdict: AllocVerdict,
     a: PhysAddr,
 ) -> Option<Violation> {
-    let place = format!("[{a:#x}, +{:#x})", req.size);
+    let place = Place { a, size: req.size };
     let Some(foot) = model.alloc_footprint(a, req.size) else {
         return violation(
             FindingKind::OutsideMemory,
@@ -322,21 +328,34 @@ fn check_placement(
         );
     }
     let packed = profile.packing && !is_page_aligned(a);
-    if let Some(v) = check_taken_bytes(model, a, req.size, foot, packed, &place) {
+    if let Some(v) = check_taken_bytes(model, a, req.size, foot, packed, place) {
         return Some(v);
     }
-    let nodes = model.nodes_of(foot);
-    if nodes.len() > 1 && !(req.nid.is_none() && profile.crosses_nodes) {
+    if model.spans_nodes(foot) && !(req.nid.is_none() && profile.crosses_nodes) {
         return violation(
             FindingKind::OutOfNode,
             "spans-nodes",
-            format!("{place} spans nodes {nodes:?}"),
+            format!("{place} spans nodes {:?}", model.nodes_of(foot)),
         );
     }
     if packed {
-        return check_packed_stage(model, req, verdict, a, &place);
+        return check_packed_stage(model, req, verdict, a, place);
     }
-    check_stage(model, profile, req, verdict, a, &place, &nodes)
+    check_stage(model, profile, req, verdict, a, place, foot)
+}
+
+/// An allocation's place as findings print it, `[a, +size)`; formatted only
+/// when a finding is built.
+#[derive(Clone, Copy)]
+struct Place {
+    a: PhysAddr,
+    size: u64,
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{:#x}, +{:#x})", self.a, self.size)
+    }
 }
 
 /// Checks that an allocation takes only free memory. A packed allocation
@@ -349,7 +368,7 @@ fn check_taken_bytes(
     size: u64,
     foot: Range,
     packed: bool,
-    place: &str,
+    place: Place,
 ) -> Option<Violation> {
     let mut whole = foot;
     if packed {
@@ -400,15 +419,14 @@ fn check_packed_stage(
     req: &AllocRequest,
     verdict: AllocVerdict,
     a: PhysAddr,
-    place: &str,
+    place: Place,
 ) -> Option<Violation> {
     let found_block = page_up(a).unwrap_or(a);
     let last_allowed = match verdict {
         AllocVerdict::Feasible { stage, .. } => Some(stage),
         _ => None,
     };
-    let met = Stage::for_request(req)
-        .into_iter()
+    let met = Stage::of_request(req)
         .filter(|s| last_allowed.is_none_or(|last| *s <= last))
         .any(|s| model.satisfies_stage_from(req, s, a, found_block));
     if met {
@@ -442,8 +460,8 @@ fn check_stage(
     req: &AllocRequest,
     verdict: AllocVerdict,
     a: PhysAddr,
-    place: &str,
-    nodes: &[u32],
+    place: Place,
+    foot: Range,
 ) -> Option<Violation> {
     let AllocVerdict::Feasible {
         stage,
@@ -451,12 +469,14 @@ fn check_stage(
         highest,
     } = verdict
     else {
-        if req.policy == NodePolicy::Exact && req.nid.is_some_and(|n| nodes != [n]) {
+        if req.policy == NodePolicy::Exact && req.nid.is_some_and(|n| !model.only_on_node(foot, n))
+        {
             return violation(
                 FindingKind::OutOfNode,
                 "left-exact-node",
                 format!(
-                    "{place} is on nodes {nodes:?}, not on the exact node {:?}",
+                    "{place} is on nodes {:?}, not on the exact node {:?}",
+                    model.nodes_of(foot),
                     req.nid
                 ),
             );
@@ -468,14 +488,16 @@ fn check_stage(
         );
     };
     if !model.satisfies_stage(req, stage, a) {
-        let off_node = stage.on_node() && req.nid.is_some_and(|n| nodes != [n]);
+        let off_node = stage.on_node() && req.nid.is_some_and(|n| !model.only_on_node(foot, n));
         return if off_node {
             violation(
                 FindingKind::OutOfNode,
                 "left-node",
                 format!(
-                    "{place} is on nodes {nodes:?}, but node {:?} had room (stage {})",
-                    req.nid, stage as u8
+                    "{place} is on nodes {:?}, but node {:?} had room (stage {})",
+                    model.nodes_of(foot),
+                    req.nid,
+                    stage as u8
                 ),
             )
         } else {

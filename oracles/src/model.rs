@@ -4,17 +4,22 @@
 //!
 //! The model decides every expected outcome of SPEC section 3 and every
 //! feasibility question of SPEC section 4 by scanning intervals, and is kept
-//! small enough to be obviously right: a sorted `Vec` of segments, linear
-//! scans, no cleverness. Page-granular backends see the same code with every
-//! RAM range rounded inward to whole pages and every op range rounded per
-//! the contract.
+//! small enough to be obviously right: a sorted `Vec` of segments, scanned
+//! in order. Two things keep it cheap without a second structure: a question
+//! about one range binary-searches the segments it touches (an edit rebuilds
+//! only those), and the free map, metadata and fingerprint are cached until
+//! the next edit. Page-granular backends see the same code with every RAM
+//! range rounded inward to whole pages and every op range rounded per the
+//! contract.
 
+use crate::differential;
 use crate::scenario::MemoryMap;
 use bootmem::range::{align_down, align_up, is_page_aligned, page_down, page_up};
 use bootmem::{
     AllocRequest, Error, Granularity, Nid, NodePolicy, Outcome, PhysAddr, Profile, Range,
     ReserveMode, PAGE_SIZE,
 };
+use std::cell::OnceCell;
 
 /// What one byte of usable RAM is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -75,6 +80,11 @@ impl Stage {
     /// `exact` without a node has no node to be exact about and acts as
     /// `prefer` (as memblock's `exact_nid` with `NUMA_NO_NODE` does).
     pub fn for_request(req: &AllocRequest) -> Vec<Stage> {
+        Stage::of_request(req).collect()
+    }
+
+    /// [`Stage::for_request`], without collecting.
+    pub fn of_request(req: &AllocRequest) -> impl Iterator<Item = Stage> + '_ {
         [
             Stage::NodeGoal,
             Stage::AnyGoal,
@@ -85,7 +95,6 @@ impl Stage {
         .filter(|s| req.nid.is_some() || !s.on_node())
         .filter(|s| req.policy == NodePolicy::Prefer || req.nid.is_none() || s.on_node())
         .filter(|s| req.goal != 0 || s.above_goal())
-        .collect()
     }
 
     /// True for the stages that require the requested node.
@@ -118,6 +127,19 @@ pub enum AllocVerdict {
     },
 }
 
+/// Caches of values computed from a model's segments: each is filled when
+/// first asked for, and [`Model::set`], the only writer of the segments,
+/// empties them all.
+#[derive(Clone, Debug, Default)]
+struct Derived {
+    /// [`Model::free_map`].
+    free: OnceCell<Vec<Range>>,
+    /// [`Model::metadata`].
+    metadata: OnceCell<Vec<Range>>,
+    /// [`Model::fingerprint`].
+    fingerprint: OnceCell<u64>,
+}
+
 /// The reference model of one backend's memory.
 #[derive(Clone, Debug)]
 pub struct Model {
@@ -125,8 +147,12 @@ pub struct Model {
     crosses_nodes: bool,
     /// The usable RAM ranges (whole pages for page backends), sorted.
     ram: Vec<(Range, Nid)>,
-    /// Segments covering exactly the usable RAM, sorted.
+    /// Segments covering exactly the usable RAM, sorted, maximal (no two
+    /// neighbours of the same node and state touch: the memory map joins
+    /// touching ranges of one node, and [`Model::set`] coalesces).
     segs: Vec<Segment>,
+    /// What is computed from `segs` on demand, kept until `segs` changes.
+    derived: Derived,
     retired: bool,
 }
 
@@ -156,8 +182,23 @@ impl Model {
             crosses_nodes: profile.crosses_nodes,
             ram,
             segs,
+            derived: Derived::default(),
             retired: false,
         }
+    }
+
+    /// The ranges of the segments in `state`, merged, one at a time.
+    fn merged_in(&self, state: State) -> impl Iterator<Item = Range> + '_ {
+        let ranges = self.segs.iter().filter(move |s| s.state == state);
+        Merged::new(ranges.map(|s| s.range))
+    }
+
+    /// [`Model::merged_in`], collected.
+    fn collect_merged_in(&self, state: State) -> Vec<Range> {
+        // Sized once: at most one range per segment.
+        let mut out = Vec::with_capacity(self.segs.len());
+        out.extend(self.merged_in(state));
+        out
     }
 
     /// The usable RAM ranges and their nodes.
@@ -175,9 +216,21 @@ impl Model {
         self.retired
     }
 
+    /// The indices in `segs` of the segments that may overlap `range`: a
+    /// binary search, as the segments are sorted and disjoint (for an
+    /// empty `range`, possibly one segment around it, which shares no byte).
+    fn window(&self, range: Range) -> std::ops::Range<usize> {
+        let lo = self
+            .segs
+            .partition_point(|s| s.range.end() <= range.start());
+        let after = self.segs.get(lo..).unwrap_or_default();
+        lo..lo + after.partition_point(|s| s.range.start() < range.end())
+    }
+
     /// The segments overlapping `range`, clipped to it.
     pub fn pieces(&self, range: Range) -> impl Iterator<Item = Segment> + '_ {
-        self.segs.iter().filter_map(move |s| {
+        let window = self.segs.get(self.window(range)).unwrap_or_default();
+        window.iter().filter_map(move |s| {
             s.range.intersect(range).map(|r| Segment {
                 range: r,
                 nid: s.nid,
@@ -211,6 +264,20 @@ impl Model {
         nids
     }
 
+    /// True when `range` touches RAM of node `nid` and of no other node:
+    /// `nodes_of(range) == [nid]`, without building the list.
+    pub fn only_on_node(&self, range: Range, nid: Nid) -> bool {
+        let mut pieces = self.pieces(range).peekable();
+        pieces.peek().is_some() && pieces.all(|s| s.nid == nid)
+    }
+
+    /// True when `range` touches RAM of two or more nodes:
+    /// `nodes_of(range).len() > 1`, without building the list.
+    pub fn spans_nodes(&self, range: Range) -> bool {
+        let mut nids = self.pieces(range).map(|s| s.nid);
+        nids.next().is_some_and(|first| nids.any(|n| n != first))
+    }
+
     /// The first state other than `Free` in `range`, if any.
     pub fn first_taken(&self, range: Range) -> Option<Segment> {
         self.pieces(range).find(|s| s.state != State::Free)
@@ -218,22 +285,36 @@ impl Model {
 
     /// The free RAM as sorted, maximal ranges (nodes merged where they touch).
     pub fn free_map(&self) -> Vec<Range> {
-        merge_ranges(
-            self.segs
-                .iter()
-                .filter(|s| s.state == State::Free)
-                .map(|s| s.range),
-        )
+        self.free_ranges().to_vec()
+    }
+
+    /// As [`Model::free_map`], borrowed.
+    pub fn free_ranges(&self) -> &[Range] {
+        self.derived
+            .free
+            .get_or_init(|| self.collect_merged_in(State::Free))
     }
 
     /// The metadata as sorted, maximal ranges.
     pub fn metadata(&self) -> Vec<Range> {
-        merge_ranges(
-            self.segs
-                .iter()
-                .filter(|s| s.state == State::Metadata)
-                .map(|s| s.range),
-        )
+        self.metadata_ranges().to_vec()
+    }
+
+    /// As [`Model::metadata`], borrowed.
+    pub fn metadata_ranges(&self) -> &[Range] {
+        self.derived
+            .metadata
+            .get_or_init(|| self.collect_merged_in(State::Metadata))
+    }
+
+    /// [`differential::fingerprint`] of the free map and metadata, computed
+    /// once per state of the model. The free map is kept (a failed call's
+    /// check compares it next); the metadata is hashed as it is walked.
+    pub fn fingerprint(&self) -> u64 {
+        *self.derived.fingerprint.get_or_init(|| {
+            let free = self.free_ranges().iter().copied();
+            differential::fingerprint(free, self.merged_in(State::Metadata))
+        })
     }
 
     /// Sets every byte of `range` (which must be usable RAM) whose state
@@ -242,8 +323,14 @@ impl Model {
         if range.is_empty() {
             return;
         }
-        let mut out = Vec::with_capacity(self.segs.len() + 2);
-        for seg in &self.segs {
+        // Only the segments overlapping `range` change; their neighbours on
+        // either side are rebuilt with them so that pieces joining across
+        // the window's edges coalesce (the rest is maximal already).
+        let window = self.window(range);
+        let lo = window.start.saturating_sub(1);
+        let hi = (window.end + 1).min(self.segs.len());
+        let mut out = Vec::with_capacity(hi - lo + 2);
+        for seg in self.segs.get(lo..hi).unwrap_or_default() {
             match seg.range.intersect(range) {
                 Some(mid) if from(seg.state) => {
                     let before = Range::new(seg.range.start(), mid.start());
@@ -261,7 +348,9 @@ impl Model {
                 _ => out.push(*seg),
             }
         }
-        self.segs = coalesce(out);
+        coalesce(&mut out);
+        self.segs.splice(lo..hi, out);
+        self.derived = Derived::default();
     }
 
     /// The range the contract says a `reserve` of `[base, base + size)`
@@ -356,29 +445,24 @@ impl Model {
         }
     }
 
+    /// The free segments a stage may use: only node `on_node` if given.
+    fn free_segs(&self, on_node: Option<Nid>) -> impl DoubleEndedIterator<Item = &Segment> {
+        self.segs
+            .iter()
+            .filter(move |s| s.state == State::Free && on_node.is_none_or(|n| n == s.nid))
+    }
+
     /// Maximal runs of contiguous free RAM a placement may lie in for a
-    /// stage: only node `on_node` if given; split at node changes unless
-    /// `cross` allows spanning nodes.
-    fn free_runs(&self, on_node: Option<Nid>, cross: bool) -> Vec<Range> {
-        let mut runs: Vec<(Range, Nid)> = Vec::new();
-        for seg in &self.segs {
-            if seg.state != State::Free || on_node.is_some_and(|n| n != seg.nid) {
-                continue;
-            }
-            match runs.last_mut() {
-                Some((run, nid))
-                    if run.end() == seg.range.start() && (cross || *nid == seg.nid) =>
-                {
-                    *run = Range::new(run.start(), seg.range.end()).unwrap_or(*run);
-                }
-                _ => runs.push((seg.range, seg.nid)),
-            }
-        }
-        runs.into_iter().map(|(r, _)| r).collect()
+    /// stage, ascending: only node `on_node` if given; split at node
+    /// changes unless `cross` allows spanning nodes.
+    fn free_runs(&self, on_node: Option<Nid>, cross: bool) -> impl Iterator<Item = Range> + '_ {
+        join_runs(self.free_segs(on_node), cross)
     }
 
     /// The lowest and highest feasible starts of `req` in `stage`
-    /// (SPEC section 4), or `None` when the stage is empty.
+    /// (SPEC section 4), or `None` when the stage is empty: the first
+    /// feasible start of the lowest run that has one and the last of the
+    /// highest, each found by walking the runs from its own end.
     pub fn stage_bounds(&self, req: &AllocRequest, stage: Stage) -> Option<(PhysAddr, PhysAddr)> {
         let on_node = if stage.on_node() { req.nid } else { None };
         let cross = self.crosses_nodes && req.nid.is_none();
@@ -393,8 +477,8 @@ impl Model {
         if stage.above_goal() {
             lo = lo.max(req.goal);
         }
-        let mut found: Option<(PhysAddr, PhysAddr)> = None;
-        for run in self.free_runs(on_node, cross) {
+        // The first and last feasible starts within one run, if any.
+        let feasible = |run: Range| -> Option<(PhysAddr, PhysAddr)> {
             let lo = lo.max(run.start());
             let mut hi = run.end().checked_sub(taken_len);
             if req.limit != 0 {
@@ -402,27 +486,21 @@ impl Model {
                     .zip(req.limit.checked_sub(req.size))
                     .map(|(a, b)| a.min(b));
             }
-            let (Some(first), Some(hi)) = (align_up(lo, align), hi) else {
-                continue;
-            };
-            let Some(last) = align_down(hi, align) else {
-                continue;
-            };
-            if first <= hi && first <= last {
-                found = Some(match found {
-                    None => (first, last),
-                    Some((low, _)) => (low, last),
-                });
-            }
-        }
-        found
+            let first = align_up(lo, align)?;
+            let hi = hi?;
+            let last = align_down(hi, align)?;
+            (first <= hi && first <= last).then_some((first, last))
+        };
+        let (lowest, _) = join_runs(self.free_segs(on_node), cross).find_map(feasible)?;
+        let (_, highest) = join_runs(self.free_segs(on_node).rev(), cross).find_map(feasible)?;
+        Some((lowest, highest))
     }
 
     /// True when some free RAM outside `exclude`, inside one RAM range, holds
     /// `bytes` page-aligned bytes starting at or above `PAGE_SIZE`: room for
     /// a backend's metadata to grow ([`bootmem::BootMem::metadata_growth`]).
     pub fn has_room(&self, bytes: u64, exclude: Range) -> bool {
-        self.free_runs(None, false).into_iter().any(|run| {
+        self.free_runs(None, false).any(|run| {
             let before = Range::new(run.start(), exclude.start().clamp(run.start(), run.end()));
             let after = Range::new(exclude.end().clamp(run.start(), run.end()), run.end());
             let pieces = if run.overlaps(exclude) {
@@ -443,7 +521,7 @@ impl Model {
         if req.validate().is_err() {
             return AllocVerdict::Invalid;
         }
-        for stage in Stage::for_request(req) {
+        for stage in Stage::of_request(req) {
             if let Some((lowest, highest)) = self.stage_bounds(req, stage) {
                 return AllocVerdict::Feasible {
                     stage,
@@ -473,9 +551,8 @@ impl Model {
         let Some(foot) = self.alloc_footprint(a, req.size) else {
             return false;
         };
-        let nodes = self.nodes_of(foot);
         let node_ok = match (stage.on_node(), req.nid) {
-            (true, Some(n)) => nodes == [n],
+            (true, Some(n)) => self.only_on_node(foot, n),
             _ => true,
         };
         node_ok && (!stage.above_goal() || goal_start >= req.goal)
@@ -484,9 +561,7 @@ impl Model {
     /// True when a placement at `a` meets the node and goal rules of at
     /// least one stage of `req`.
     pub fn meets_some_stage(&self, req: &AllocRequest, a: PhysAddr) -> bool {
-        Stage::for_request(req)
-            .into_iter()
-            .any(|stage| self.satisfies_stage(req, stage, a))
+        Stage::of_request(req).any(|stage| self.satisfies_stage(req, stage, a))
     }
 
     /// Records allocation `id` at `[a, a + size)`: its bytes become
@@ -550,32 +625,70 @@ impl Model {
 /// Sorted maximal ranges covering the union of `ranges` (which must be
 /// sorted by start).
 pub fn merge_ranges(ranges: impl Iterator<Item = Range>) -> Vec<Range> {
-    let mut out: Vec<Range> = Vec::new();
-    for r in ranges {
-        match out.last_mut() {
-            Some(last) if last.end() >= r.start() => {
-                *last = Range::new(last.start(), last.end().max(r.end())).unwrap_or(*last);
-            }
-            _ => out.push(r),
-        }
-    }
-    out
+    Merged::new(ranges).collect()
 }
 
-/// Merges neighbouring segments of the same node and state.
-fn coalesce(segs: Vec<Segment>) -> Vec<Segment> {
-    let mut out: Vec<Segment> = Vec::with_capacity(segs.len());
-    for seg in segs {
-        match out.last_mut() {
-            Some(last)
-                if last.range.end() == seg.range.start()
-                    && last.nid == seg.nid
-                    && last.state == seg.state =>
-            {
-                last.range = Range::new(last.range.start(), seg.range.end()).unwrap_or(last.range);
-            }
-            _ => out.push(seg),
+/// The ranges [`merge_ranges`] returns, one at a time, without collecting
+/// them: touching and overlapping neighbours of a sorted input joined.
+pub struct Merged<I: Iterator<Item = Range>> {
+    ranges: std::iter::Peekable<I>,
+}
+
+impl<I: Iterator<Item = Range>> Merged<I> {
+    /// Merges `ranges`, which must be sorted by start.
+    pub fn new(ranges: I) -> Merged<I> {
+        Merged {
+            ranges: ranges.peekable(),
         }
     }
-    out
+}
+
+impl<I: Iterator<Item = Range>> Iterator for Merged<I> {
+    type Item = Range;
+
+    fn next(&mut self) -> Option<Range> {
+        let mut run = self.ranges.next()?;
+        while let Some(r) = self.ranges.next_if(|r| run.end() >= r.start()) {
+            run = Range::new(run.start(), run.end().max(r.end())).unwrap_or(run);
+        }
+        Some(run)
+    }
+}
+
+/// Joins `segs` (sorted ascending or descending) into maximal runs of
+/// touching segments, of one node unless `cross`. The runs are the same in
+/// either order, and come in the order of `segs`.
+fn join_runs<'a>(
+    segs: impl Iterator<Item = &'a Segment>,
+    cross: bool,
+) -> impl Iterator<Item = Range> {
+    let mut segs = segs.peekable();
+    std::iter::from_fn(move || {
+        let first = segs.next()?;
+        let mut run = first.range;
+        let joins = |run: Range, s: &Segment| {
+            let touch = run.end() == s.range.start() || s.range.end() == run.start();
+            touch && (cross || first.nid == s.nid)
+        };
+        while let Some(seg) = segs.next_if(|s| joins(run, s)) {
+            let (start, end) = (
+                run.start().min(seg.range.start()),
+                run.end().max(seg.range.end()),
+            );
+            run = Range::new(start, end).unwrap_or(run);
+        }
+        Some(run)
+    })
+}
+
+/// Merges neighbouring segments of the same node and state, in place.
+fn coalesce(segs: &mut Vec<Segment>) {
+    segs.dedup_by(|seg, last| {
+        let joins =
+            last.range.end() == seg.range.start() && last.nid == seg.nid && last.state == seg.state;
+        if joins {
+            last.range = Range::new(last.range.start(), seg.range.end()).unwrap_or(last.range);
+        }
+        joins
+    });
 }

@@ -213,7 +213,7 @@ fn play_one(
     for (index, op) in scenario.ops.iter().enumerate() {
         at(Some(index));
         let free_before = if traced {
-            differential::fingerprint(&player.model.free_map(), &player.model.metadata())
+            player.model.fingerprint()
         } else {
             0
         };
@@ -326,9 +326,7 @@ impl Player {
         if !self.model.start_granular(a) || a % bootmem::PAGE_SIZE != 0 {
             self.reached(What::Packed);
         }
-        let stage = Stage::for_request(req)
-            .into_iter()
-            .find(|&s| self.model.satisfies_stage(req, s, a));
+        let stage = Stage::of_request(req).find(|&s| self.model.satisfies_stage(req, s, a));
         if let Some(s) = stage {
             self.reached(What::Stage(s as u8));
         }
