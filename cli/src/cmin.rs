@@ -163,6 +163,7 @@ mod tests {
                     backend: "rootmem",
                     op: OpKind::Alloc,
                     what: What::Depth(n),
+                    hits: 1,
                 })
                 .collect(),
         }

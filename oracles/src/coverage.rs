@@ -17,6 +17,11 @@
 //! - a `NoMem` excused because metadata had no room to grow;
 //! - how fragmented the model's free map is, and how deep into the
 //!   scenario the backend got, both in powers of two.
+//!
+//! Like AFL's hit counts, a feature also carries how often the scenario
+//! reached it, in buckets (1, 2, 3, 4-7, 8-15, 16-31, 32-127, 128 and
+//! more): an input that doubles an array three times where others did
+//! once reaches something new.
 
 use crate::scenario::OpKind;
 use bootmem::{Error, Range};
@@ -32,6 +37,9 @@ pub struct Feature {
     pub op: OpKind,
     /// What was reached.
     pub what: What,
+    /// How often one scenario reached it, as a bucket ([`hit_bucket`]); 0
+    /// for a single sighting before [`with_hits`] counts them.
+    pub hits: u8,
 }
 
 /// The kinds of [`Feature`].
@@ -108,7 +116,7 @@ pub enum Pick {
 }
 
 impl fmt::Display for Feature {
-    /// `backend/op/what`, e.g. `bootmem/alloc/edge=ram-end`.
+    /// `backend/op/what xHITS`, e.g. `bootmem/alloc/edge=RamEnd x1`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}/", self.backend, self.op.name())?;
         match self.what {
@@ -127,8 +135,42 @@ impl fmt::Display for Feature {
             What::MetadataFull => write!(f, "metadata-full"),
             What::Fragments(n) => write!(f, "fragments=2^{n}"),
             What::Depth(n) => write!(f, "depth=2^{n}"),
-        }
+        }?;
+        write!(f, " x{}", self.hits)
     }
+}
+
+/// AFL's hit-count buckets: 1, 2, 3, 4-7, 8-15, 16-31, 32-127, 128+ give
+/// 1 to 8 (0 for 0).
+pub fn hit_bucket(count: usize) -> u8 {
+    match count {
+        0 => 0,
+        1 => 1,
+        2 => 2,
+        3 => 3,
+        4..=7 => 4,
+        8..=15 => 5,
+        16..=31 => 6,
+        32..=127 => 7,
+        _ => 8,
+    }
+}
+
+/// The features of one scenario, each once, with how often it was
+/// reached as its [`hit_bucket`], sorted. `sightings` lists every time a
+/// feature was reached (their `hits` are ignored).
+pub fn with_hits(sightings: &[Feature]) -> Vec<Feature> {
+    let mut counts: std::collections::BTreeMap<Feature, usize> = std::collections::BTreeMap::new();
+    for f in sightings {
+        *counts.entry(Feature { hits: 0, ..*f }).or_insert(0) += 1;
+    }
+    counts
+        .into_iter()
+        .map(|(f, n)| Feature {
+            hits: hit_bucket(n),
+            ..f
+        })
+        .collect()
 }
 
 /// `floor(log2(n))` for `n >= 1`, 0 for 0: the bucket of a count.
@@ -224,7 +266,41 @@ mod tests {
             backend: "bootmem",
             op: OpKind::Alloc,
             what: What::Edge(Edge::RamEnd),
+            hits: 2,
         };
-        assert_eq!(f.to_string(), "bootmem/alloc/edge=RamEnd");
+        assert_eq!(f.to_string(), "bootmem/alloc/edge=RamEnd x2");
+    }
+
+    #[test]
+    fn sightings_are_counted_into_hit_buckets() {
+        let seen = |what| Feature {
+            backend: "rootmem",
+            op: OpKind::Reserve,
+            what,
+            hits: 0,
+        };
+        let mut sightings = vec![seen(What::Packed); 5];
+        sightings.push(seen(What::MetadataFull));
+        let got = with_hits(&sightings);
+        assert_eq!(
+            got,
+            vec![
+                Feature {
+                    hits: 4,
+                    ..seen(What::Packed)
+                },
+                Feature {
+                    hits: 1,
+                    ..seen(What::MetadataFull)
+                },
+            ]
+        );
+        assert_eq!(
+            (1..=200)
+                .map(hit_bucket)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len(),
+            8
+        );
     }
 }

@@ -41,8 +41,8 @@ pub struct Report {
     pub skipped: Vec<&'static str>,
     /// Ops played, summed over backends.
     pub ops_played: usize,
-    /// What the scenario made each backend do ([`crate::coverage`]), in
-    /// the order reached, with repeats.
+    /// What the scenario made each backend do ([`crate::coverage`]), each
+    /// feature once with its hit-count bucket, sorted.
     pub features: Vec<Feature>,
 }
 
@@ -100,6 +100,7 @@ pub fn run_watched(
             report.findings.push(divergence);
         }
     }
+    report.features = coverage::with_hits(&report.features);
     report
 }
 
@@ -284,6 +285,7 @@ impl Player {
             backend: self.name,
             op: self.op,
             what,
+            hits: 0,
         });
     }
 

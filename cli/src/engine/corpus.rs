@@ -96,6 +96,7 @@ mod tests {
             backend: "rootmem",
             op: OpKind::Alloc,
             what,
+            hits: 1,
         }
     }
 

@@ -52,8 +52,10 @@ const EPOCH: u64 = 32;
 pub enum Strategy {
     /// Mutants of corpus entries, kept by semantic coverage (the default).
     Structure,
-    /// Fresh random bytes only, no corpus (the engine before feedback; kept
-    /// to measure what feedback buys).
+    /// Fresh random bytes only (the engine before feedback; kept to
+    /// measure what feedback buys). The corpus still records the features
+    /// reached, so the two strategies' coverage can be compared, but no
+    /// input is made from it.
     Random,
 }
 
@@ -163,9 +165,7 @@ impl State<'_> {
                 )
             })?;
         }
-        if self.config.strategy == Strategy::Structure {
-            self.corpus.offer(exec.entry, &exec.features)?;
-        }
+        self.corpus.offer(exec.entry, &exec.features)?;
         Ok(())
     }
 
