@@ -95,14 +95,16 @@ fn the_same_seed_gives_the_same_run() {
 #[test]
 fn the_same_seed_and_jobs_give_the_same_run_on_two_threads() {
     // Two workers, merged in worker order at each epoch: the same inputs,
-    // the same corpus, the same findings at the same exec numbers.
-    let go = |tag: &str| {
+    // the same corpus, the same findings at the same exec numbers. B1 is
+    // planted so that there are findings to compare; the first seed of a
+    // few whose run finds it is the one checked.
+    let go = |tag: &str, seed: &str| {
         let dir = TempDir::new(tag);
         let args = [
             "--runs",
             "600",
             "--seed",
-            "1",
+            seed,
             "--jobs",
             "2",
             "--backend",
@@ -129,10 +131,14 @@ fn the_same_seed_and_jobs_give_the_same_run_on_two_threads() {
             findings,
         )
     };
-    let (first, second) = (go("jobs-a"), go("jobs-b"));
+    let seed = ["1", "2", "3", "4", "5", "6"]
+        .into_iter()
+        .find(|s| !go("jobs-probe", s).2.is_empty())
+        .unwrap_or_else(|| panic!("B1 not found in 600 runs with seeds 1 to 6"));
+    let (first, second) = (go("jobs-a", seed), go("jobs-b", seed));
     assert_eq!(first, second);
     assert_eq!(first.0 .0, 600);
-    assert!(!first.2.is_empty(), "B1 not found in 600 runs: {first:?}");
+    assert!(!first.2.is_empty(), "{first:?}");
 }
 
 #[test]
