@@ -160,17 +160,24 @@ pub fn hit_bucket(count: usize) -> u8 {
 /// reached as its [`hit_bucket`], sorted. `sightings` lists every time a
 /// feature was reached (their `hits` are ignored).
 pub fn with_hits(sightings: &[Feature]) -> Vec<Feature> {
-    let mut counts: std::collections::BTreeMap<Feature, usize> = std::collections::BTreeMap::new();
-    for f in sightings {
-        *counts.entry(Feature { hits: 0, ..*f }).or_insert(0) += 1;
+    let mut sorted: Vec<Feature> = sightings
+        .iter()
+        .map(|f| Feature { hits: 0, ..*f })
+        .collect();
+    sorted.sort_unstable();
+    let mut out: Vec<Feature> = Vec::with_capacity(sorted.len());
+    let mut run = 0;
+    for (i, f) in sorted.iter().enumerate() {
+        run += 1;
+        if sorted.get(i + 1) != Some(f) {
+            out.push(Feature {
+                hits: hit_bucket(run),
+                ..*f
+            });
+            run = 0;
+        }
     }
-    counts
-        .into_iter()
-        .map(|(f, n)| Feature {
-            hits: hit_bucket(n),
-            ..f
-        })
-        .collect()
+    out
 }
 
 /// `floor(log2(n))` for `n >= 1`, 0 for 0: the bucket of a count.
