@@ -75,15 +75,9 @@ pub fn run_watched(
     for (number, (info, profile)) in backends.iter().zip(&profiles).enumerate() {
         let has_peer = profiles.iter().filter(|p| *p == profile).count() > 1;
         let at = |op| position.set(number, op);
-        let (finding, trace, skipped) = play(
-            scenario,
-            info,
-            *profile,
-            bugs,
-            has_peer,
-            &at,
-            &mut report.features,
-        );
+        let (finding, trace, skipped, reached) =
+            play(scenario, info, *profile, bugs, has_peer, &at);
+        report.features.extend(reached);
         report.ops_played += trace.steps.len();
         if skipped {
             report.skipped.push(info.name);
@@ -146,25 +140,9 @@ impl From<Violation> for Stop {
 
 /// Plays the scenario on one backend. Returns its first finding, the trace
 /// of the ops it played before it (with model fingerprints only when
-/// `traced`, i.e. when a peer with the same profile will be compared), and
-/// whether `setup` found no room. The features reached are appended to
-/// `features`.
+/// `traced`, i.e. when a peer with the same profile will be compared),
+/// whether `setup` found no room, and every sighting of a feature.
 fn play(
-    scenario: &Scenario,
-    info: &BackendInfo,
-    profile: Profile,
-    bugs: BugSet,
-    traced: bool,
-    at: &dyn Fn(Option<usize>),
-    features: &mut Vec<Feature>,
-) -> (Option<Finding>, Trace, bool) {
-    let (finding, trace, skipped, reached) = play_one(scenario, info, profile, bugs, traced, at);
-    features.extend(reached);
-    (finding, trace, skipped)
-}
-
-/// [`play`], returning the features reached.
-fn play_one(
     scenario: &Scenario,
     info: &BackendInfo,
     profile: Profile,
