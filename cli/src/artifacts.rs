@@ -122,7 +122,7 @@ pub fn slug(signature: &Signature) -> String {
 
 /// Writes a file that does not exist yet; an existing file (the same input
 /// and signature saved before) is left as it is.
-fn write_new(path: &Path, data: &[u8]) -> Result<(), CliError> {
+pub fn write_new(path: &Path, data: &[u8]) -> Result<(), CliError> {
     let file = OpenOptions::new().write(true).create_new(true).open(path);
     match file {
         Ok(mut f) => f.write_all(data).map_err(|e| CliError::io(path, e)),

@@ -2,13 +2,13 @@
 //! feature ([`oracles::coverage`]) no earlier input reached, and the set of
 //! features reached so far.
 
+use crate::artifacts::write_new;
 use crate::error::CliError;
 use crate::hash::fnv1a64;
 use oracles::coverage::Feature;
 use oracles::Scenario;
 use std::collections::HashSet;
-use std::fs::{self, OpenOptions};
-use std::io::{self, Write};
+use std::fs;
 use std::path::PathBuf;
 
 /// One kept input: its bytes (what every engine replays) and the scenario
@@ -71,14 +71,7 @@ impl Corpus {
         }
         if let Some(dir) = &self.save {
             let path = dir.join(format!("{:016x}", fnv1a64(&entry.data)));
-            let file = OpenOptions::new().write(true).create_new(true).open(&path);
-            match file {
-                Ok(mut f) => f
-                    .write_all(&entry.data)
-                    .map_err(|e| CliError::io(&path, e))?,
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(CliError::io(&path, e)),
-            }
+            write_new(&path, &entry.data)?;
         }
         self.entries.push(entry);
         Ok(true)
