@@ -12,41 +12,19 @@
 //!
 //! `corpus_replay.rs` skips `corpus/scenarios/`: it is text, replayed here.
 
-use oracles::{backends, decode, encode, run, text, Scenario};
-use std::path::{Path, PathBuf};
+mod scn_dir;
+
+use oracles::{backends, decode, encode, run, Scenario};
 
 /// The command that (re)writes the encoded seeds. `encode` never
 /// overwrites, so a stale `.bin` must be removed first.
 const REENCODE: &str = "bootfuzz encode corpus/scenarios --out corpus/differential";
 
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus")
-}
-
 /// Every seed scenario with its file stem, in name order.
 fn seeds() -> Vec<(String, Scenario)> {
-    let dir = corpus().join("scenarios");
-    let mut files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
-        Ok(entries) => entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "scn"))
-            .collect(),
-        Err(e) => panic!("{}: {e}", dir.display()),
-    };
-    files.sort();
-    assert!(!files.is_empty(), "no seed scenarios in {}", dir.display());
-    files
-        .iter()
-        .map(|file| {
-            let source = match std::fs::read_to_string(file) {
-                Ok(s) => s,
-                Err(e) => panic!("{}: {e}", file.display()),
-            };
-            let scenario = match text::parse(&source) {
-                Ok(s) => s,
-                Err(e) => panic!("{}:{}: {}", file.display(), e.line, e.message),
-            };
+    scn_dir::load("scenarios")
+        .into_iter()
+        .map(|(file, scenario)| {
             let stem = file
                 .file_stem()
                 .and_then(|s| s.to_str())
@@ -85,7 +63,7 @@ fn every_seed_scenario_passes_on_every_backend() {
 fn every_seed_scenario_is_encoded_in_the_differential_corpus() {
     let mut failures = Vec::new();
     for (stem, scenario) in seeds() {
-        let bin = corpus().join("differential").join(format!("{stem}.bin"));
+        let bin = scn_dir::corpus_dir("differential").join(format!("{stem}.bin"));
         match std::fs::read(&bin) {
             Ok(bytes) if decode(&bytes) == scenario => {}
             Ok(_) => failures.push(format!(

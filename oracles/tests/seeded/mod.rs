@@ -34,3 +34,16 @@ pub fn on_threads<T: Send + 'static>(seeds: &[u64], work: fn(u64) -> T) -> Vec<T
         })
         .collect()
 }
+
+/// Runs `work` on one thread per seed (each returning the findings it
+/// saw, as text) and fails the test if any thread saw one, showing the
+/// count and the first.
+pub fn assert_no_findings_on_threads(seeds: &[u64], work: fn(u64) -> Vec<String>) {
+    let found: Vec<String> = on_threads(seeds, work).into_iter().flatten().collect();
+    assert!(
+        found.is_empty(),
+        "{} findings; first:\n{}",
+        found.len(),
+        found[0]
+    );
+}
