@@ -23,6 +23,7 @@ pub mod native;
 pub mod registry;
 pub mod run;
 pub mod scenario;
+pub mod scene;
 pub mod text;
 pub mod watch;
 

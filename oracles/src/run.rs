@@ -23,7 +23,7 @@ use crate::coverage::{self, Feature, OutcomeClass, Pick, What};
 use crate::differential::{self, Step, StepOutcome, Trace};
 use crate::finding::{Finding, FindingKind};
 use crate::guard::guarded;
-use crate::model::{AllocVerdict, Model, Stage};
+use crate::model::{AllocVerdict, Model, Segment, Stage};
 use crate::registry::BackendInfo;
 use crate::scenario::{Op, OpKind, Scenario};
 use crate::watch::Position;
@@ -75,15 +75,14 @@ pub fn run_watched(
     for (number, (info, profile)) in backends.iter().zip(&profiles).enumerate() {
         let has_peer = profiles.iter().filter(|p| *p == profile).count() > 1;
         let at = |op| position.set(number, op);
-        let (finding, trace, skipped, reached) =
-            play(scenario, info, *profile, bugs, has_peer, &at);
-        report.features.extend(reached);
-        report.ops_played += trace.steps.len();
-        if skipped {
+        let played = play(scenario, info, *profile, bugs, has_peer, &at, None);
+        report.features.extend(played.features);
+        report.ops_played += played.trace.steps.len();
+        if played.skipped {
             report.skipped.push(info.name);
         }
-        report.findings.extend(finding);
-        traces.push(trace);
+        report.findings.extend(played.finding);
+        traces.push(played.trace);
     }
     for divergence in differential::compare(&traces, backends) {
         if !report
@@ -96,6 +95,22 @@ pub fn run_watched(
     }
     report.features = coverage::with_hits(&report.features);
     report
+}
+
+/// Plays `scenario` on one backend alone, keeping a [`Snapshot`] of its
+/// memory before the op that breaks the contract, or before op number
+/// `at` if it gets there first. Returns the backend's first finding and
+/// the snapshot, for [`crate::scene`].
+pub(crate) fn snapshot_on(
+    scenario: &Scenario,
+    info: &BackendInfo,
+    bugs: BugSet,
+    at: Option<usize>,
+) -> (Option<Finding>, Option<Snapshot>) {
+    let profile = (info.make)(BugSet::NONE).profile();
+    let want = Some(at.unwrap_or(usize::MAX));
+    let played = play(scenario, info, profile, bugs, false, &|_| {}, want);
+    (played.finding, played.scene)
 }
 
 /// A live allocation: its start and size.
@@ -124,6 +139,8 @@ struct Player {
     op: OpKind,
     /// Where the features go.
     features: Vec<Feature>,
+    /// The bytes the current op is about, once known (for snapshots).
+    focus: Option<Range>,
 }
 
 /// What went wrong in one step: a contract violation or a panic.
@@ -138,10 +155,25 @@ impl From<Violation> for Stop {
     }
 }
 
-/// Plays the scenario on one backend. Returns its first finding, the trace
-/// of the ops it played before it (with model fingerprints only when
-/// `traced`, i.e. when a peer with the same profile will be compared),
-/// whether `setup` found no room, and every sighting of a feature.
+/// What playing a scenario on one backend gave.
+struct Played {
+    /// The backend's first finding.
+    finding: Option<Finding>,
+    /// The ops it played before it (with model fingerprints only when
+    /// traced, i.e. when a peer with the same profile will be compared).
+    trace: Trace,
+    /// `setup` found no room for the backend's metadata.
+    skipped: bool,
+    /// Every sighting of a feature.
+    features: Vec<Feature>,
+    /// The memory around the finding, or around op `scene_at`, when asked
+    /// for ([`crate::scene`]).
+    scene: Option<Snapshot>,
+}
+
+/// Plays the scenario on one backend. With `scene_at`, also keeps a
+/// [`Snapshot`] of the memory: before the failing op when the backend breaks
+/// the contract, or before op number `scene_at` when it gets there.
 fn play(
     scenario: &Scenario,
     info: &BackendInfo,
@@ -149,7 +181,8 @@ fn play(
     bugs: BugSet,
     traced: bool,
     at: &dyn Fn(Option<usize>),
-) -> (Option<Finding>, Trace, bool, Vec<Feature>) {
+    scene_at: Option<usize>,
+) -> Played {
     at(None);
     let finding = |op_index, op_kind, stop: Stop| {
         let (kind, class, detail) = match stop {
@@ -165,28 +198,42 @@ fn play(
             detail,
         }
     };
-    let mut trace = Trace {
-        backend: info.name,
-        profile,
-        steps: Vec::new(),
+    let mut played = Played {
+        finding: None,
+        trace: Trace {
+            backend: info.name,
+            profile,
+            steps: Vec::new(),
+        },
+        skipped: false,
+        features: Vec::new(),
+        scene: None,
     };
-    let none = Vec::new;
     let mut player = match guarded(|| Player::new(scenario, info, bugs)) {
         Ok(Ok(p)) => p,
-        Ok(Err((kind, stop))) => return (Some(finding(None, kind, stop)), trace, false, none()),
+        Ok(Err((kind, stop))) => {
+            played.finding = Some(finding(None, kind, stop));
+            return played;
+        }
         Err(msg) => {
-            let stop = Stop::Panic(msg);
-            let found = finding(None, OpKind::AddMemory, stop);
-            return (Some(found), trace, false, none());
+            played.finding = Some(finding(None, OpKind::AddMemory, Stop::Panic(msg)));
+            return played;
         }
     };
     player.op = OpKind::Setup;
+    let setup_scene = scene_at.map(|_| player.snapshot(None));
     match player.setup() {
         Ok(true) => {}
-        Ok(false) => return (None, trace, true, player.features),
+        Ok(false) => {
+            played.skipped = true;
+            played.features = player.features;
+            return played;
+        }
         Err(stop) => {
-            let found = finding(None, OpKind::Setup, stop);
-            return (Some(found), trace, false, player.features);
+            played.finding = Some(finding(None, OpKind::Setup, stop));
+            played.scene = setup_scene;
+            played.features = player.features;
+            return played;
         }
     }
     for (index, op) in scenario.ops.iter().enumerate() {
@@ -196,22 +243,53 @@ fn play(
         } else {
             0
         };
+        let before = scene_at.map(|_| player.snapshot(Some(*op)));
         player.outcome = StepOutcome::Skipped;
         player.metadata_full = false;
+        player.focus = None;
         player.op = op.kind();
-        if let Err(stop) = player.step(op) {
-            let found = finding(Some(index), op.kind(), stop);
-            return (Some(found), trace, false, player.features);
+        let stepped = player.step(op);
+        if let Some(mut snapshot) = before {
+            if stepped.is_err() || scene_at == Some(index) {
+                snapshot.returned = player.outcome;
+                snapshot.focus = player.focus;
+                played.scene = Some(snapshot);
+            }
+        }
+        if let Err(stop) = stepped {
+            played.finding = Some(finding(Some(index), op.kind(), stop));
+            played.features = player.features;
+            return played;
         }
         player.note_step(index);
-        trace.steps.push(Step {
+        played.trace.steps.push(Step {
             op_kind: op.kind(),
             outcome: player.outcome,
             free_before,
             metadata_full: player.metadata_full,
         });
     }
-    (None, trace, false, player.features)
+    played.features = player.features;
+    played
+}
+
+/// The memory of one backend's model just before one op, and what the op
+/// did: what triage draws and reports ([`crate::scene`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The op (`None` for `setup`).
+    pub op: Option<Op>,
+    /// The usable RAM and its nodes as the model sees it (whole pages for
+    /// page backends), sorted.
+    pub ram: Vec<(Range, bootmem::Nid)>,
+    /// The model's segments before the op: free, reserved, allocated,
+    /// slack and metadata.
+    pub before: Vec<Segment>,
+    /// What the backend's call returned (`Skipped` if it never returned).
+    pub returned: StepOutcome,
+    /// The bytes the op was about: the range reserved or freed, or the
+    /// allocation the backend returned.
+    pub focus: Option<Range>,
 }
 
 /// The differential outcome of a call that returns no value.
@@ -254,7 +332,19 @@ impl Player {
             name: info.name,
             op: OpKind::AddMemory,
             features: Vec::new(),
+            focus: None,
         })
+    }
+
+    /// The model's memory now, before `op` is played.
+    fn snapshot(&self, op: Option<Op>) -> Snapshot {
+        Snapshot {
+            op,
+            ram: self.model.ram().to_vec(),
+            before: self.model.segments().to_vec(),
+            returned: StepOutcome::Skipped,
+            focus: None,
+        }
     }
 
     /// Records that the current op reached `what`.
@@ -445,6 +535,7 @@ impl Player {
         self.outcome = unit_outcome(&got);
         self.sync_metadata(got.is_err())?;
         let range = Range::from_base_size(base, size).unwrap_or(Range::EMPTY);
+        self.focus = Some(range);
         self.reached_edges(range);
         self.judge_recording(&got, growth, range, |m| m.reserve(nid, base, size, mode))
     }
@@ -459,6 +550,7 @@ impl Player {
         self.outcome = unit_outcome(&got);
         self.sync_metadata(got.is_err())?;
         let range = Range::from_base_size(base, size).unwrap_or(Range::EMPTY);
+        self.focus = Some(range);
         self.reached_edges(range);
         self.judge_recording(&got, growth, range, |m| m.free(nid, base, size))
     }
@@ -501,6 +593,9 @@ impl Player {
             Ok(a) => StepOutcome::Addr(a),
             Err(e) => StepOutcome::Err(e),
         };
+        if let Ok(a) = got {
+            self.focus = Range::from_base_size(a, req.size);
+        }
         // The placement was found while the old metadata was still taken.
         let vanished = self.sync_metadata_keeping(got.is_err())?;
         if self.model.is_retired() {
