@@ -42,6 +42,24 @@ pub enum CliError {
     },
     /// A tool the command needs is not there (what, and how to get it).
     Unavailable(String),
+    /// An input to minimize, triage or pin has no finding with the bugs
+    /// planted.
+    NoFinding {
+        /// The input.
+        path: PathBuf,
+        /// The bugs that were planted.
+        bugs: bootmem::BugSet,
+    },
+    /// An input's finding did not survive (a flaky finding: a harness
+    /// defect).
+    NotReproduced {
+        /// The input.
+        path: PathBuf,
+        /// What happened instead.
+        message: String,
+    },
+    /// An output file exists already and is never overwritten.
+    Exists(PathBuf),
     /// Writing our own output to stdout failed.
     Output(io::Error),
 }
@@ -85,6 +103,32 @@ impl fmt::Display for CliError {
                 write!(f, "{}: cannot encode: {message}", path.display())
             }
             CliError::Unavailable(why) => f.write_str(why),
+            CliError::NoFinding { path, bugs } if bugs.is_empty() => write!(
+                f,
+                "{}: no finding to keep with no bug planted (a planted bug needs --bug ID)",
+                path.display()
+            ),
+            CliError::NoFinding { path, bugs } => {
+                let ids: Vec<&str> = bugs.bugs().into_iter().map(|b| b.id()).collect();
+                write!(
+                    f,
+                    "{}: no finding to keep with {} planted",
+                    path.display(),
+                    ids.join(",")
+                )
+            }
+            CliError::NotReproduced { path, message } => {
+                write!(
+                    f,
+                    "{}: the finding did not reproduce: {message}",
+                    path.display()
+                )
+            }
+            CliError::Exists(path) => write!(
+                f,
+                "{}: exists already and is never overwritten",
+                path.display()
+            ),
             CliError::Output(e) => write!(f, "<stdout>: {e}"),
         }
     }
@@ -97,7 +141,10 @@ impl std::error::Error for CliError {
             CliError::Parse { .. }
             | CliError::UnknownBackend { .. }
             | CliError::Encode { .. }
-            | CliError::Unavailable(_) => None,
+            | CliError::Unavailable(_)
+            | CliError::NoFinding { .. }
+            | CliError::NotReproduced { .. }
+            | CliError::Exists(_) => None,
         }
     }
 }

@@ -15,11 +15,14 @@ mod error;
 mod faults;
 mod hash;
 mod input;
+mod minimize;
 mod prng;
 mod progress;
+mod regress;
 mod replay;
 mod select;
 mod show;
+mod triage;
 mod watchdog;
 mod zoo;
 
@@ -51,6 +54,16 @@ enum Command {
     /// Minimize a corpus: keep a smallest set of inputs (from any engine)
     /// that reaches the same semantic features, copied to --out.
     Cmin(CminArgs),
+    /// Group crash files from any engine by finding signature, and write a
+    /// minimized reproducer, a report, a regression test and a memory map
+    /// per group, with index.md and index.html.
+    Triage(TriageArgs),
+    /// Shrink one input (ops, RAM ranges, nodes, numbers) while its first
+    /// finding keeps its signature; writes a commented `.scn`.
+    Minimize(MinimizeArgs),
+    /// Minimize an input and add it to corpus/regressions/, which
+    /// `cargo test` replays against every backend.
+    Regress(RegressArgs),
     /// Print the scenario of an input as `.scn` text.
     Show(ShowArgs),
     /// Turn `.scn` scenarios into the engine bytes that decode back to
@@ -165,6 +178,79 @@ struct ReplayArgs {
     target: Option<replay::Target>,
     #[command(flatten)]
     backends: BackendArgs,
+}
+
+/// The replays one minimization may spend.
+#[derive(Args)]
+struct BudgetArgs {
+    /// Replays one minimization may spend; past it the result keeps the
+    /// finding but may shrink further.
+    #[arg(long, value_name = "N", default_value_t = oracles::minimize::DEFAULT_BUDGET)]
+    budget: usize,
+}
+
+#[derive(Args)]
+struct TriageArgs {
+    /// Crash files or directories: fuzz/artifacts/<target>/, an AFL++
+    /// output directory, hfuzz_workspace/<target>/, artifacts/ of
+    /// `bootfuzz run`, or any files of raw bytes or `.scn`.
+    #[arg(value_name = "PATH", required = true)]
+    paths: Vec<PathBuf>,
+    /// Directory for the groups, index.md and index.html.
+    #[arg(long, value_name = "DIR", default_value = "triage")]
+    out: PathBuf,
+    #[command(flatten)]
+    budget: BudgetArgs,
+    #[command(flatten)]
+    backends: BackendArgs,
+}
+
+#[derive(Args)]
+struct MinimizeArgs {
+    /// The input: raw engine bytes or `.scn`.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// Where to write the minimized `.scn` (never over an existing file)
+    /// [default: FILE.min.scn].
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    budget: BudgetArgs,
+    #[command(flatten)]
+    backends: BackendArgs,
+}
+
+#[derive(Args)]
+struct RegressArgs {
+    /// The input: raw engine bytes or `.scn` (minimized first).
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// The regression's file name [default: the signature's slug].
+    #[arg(long, value_name = "NAME", value_parser = parse_regression_name)]
+    name: Option<String>,
+    /// The regressions directory.
+    #[arg(long, value_name = "DIR", default_value = "corpus/regressions")]
+    dir: PathBuf,
+    #[command(flatten)]
+    budget: BudgetArgs,
+    #[command(flatten)]
+    backends: BackendArgs,
+}
+
+/// The clap parser for `regress --name`: a plain file name.
+fn parse_regression_name(name: &str) -> Result<String, String> {
+    let plain = !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if plain {
+        Ok(name.to_string())
+    } else {
+        Err(format!(
+            "`{name}` is not a plain file name (letters, digits, `-`, `_`, `.`)"
+        ))
+    }
 }
 
 #[derive(Args)]
@@ -295,6 +381,40 @@ fn dispatch(command: Command) -> Result<Status, CliError> {
                 &args.out,
                 &backends,
                 args.backends.bugs,
+                &mut out,
+            )
+            .map(|_| Status::Clean)
+        }
+        Command::Triage(args) => {
+            let options = triage::Options {
+                out_dir: args.out,
+                backends: select::chosen(&args.backends.backends)?,
+                bugs: args.backends.bugs,
+                budget: args.budget.budget,
+            };
+            triage::triage(&args.paths, &options, &mut out).map(|()| Status::Clean)
+        }
+        Command::Minimize(args) => {
+            let backends = select::chosen(&args.backends.backends)?;
+            minimize::minimize_file(
+                &args.file,
+                args.out.as_deref(),
+                &backends,
+                args.backends.bugs,
+                args.budget.budget,
+                &mut out,
+            )
+            .map(|()| Status::Clean)
+        }
+        Command::Regress(args) => {
+            let backends = select::chosen(&args.backends.backends)?;
+            regress::regress(
+                &args.file,
+                &args.dir,
+                args.name.as_deref(),
+                &backends,
+                args.backends.bugs,
+                args.budget.budget,
                 &mut out,
             )
             .map(|_| Status::Clean)

@@ -5,13 +5,16 @@
 //!
 //! A finding panics, as engines expect, with a message a person can read at
 //! once: the signature on the first line, then the finding, then the
-//! scenario as `.scn` text. Bugs named in `BOOTFUZZ_BUG` (`bootmem::bugs`)
+//! scenario minimized within a small budget of replays
+//! ([`PANIC_MINIMIZE_BUDGET`]), then the scenario as decoded, both as
+//! `.scn` text. Bugs named in `BOOTFUZZ_BUG` (`bootmem::bugs`)
 //! are planted in every backend they belong to.
 //!
 //! One target reads its bytes differently: `native_memblock` decodes them
 //! into native memblock calls ([`crate::native`]), not into a scenario, and
 //! prints the call list instead of `.scn` text.
 
+use crate::minimize::{minimize_finding, Minimized};
 use crate::native::{self, NativeCalls};
 use crate::registry::{backends, find_backend, BackendInfo};
 use crate::run::run_with_bugs;
@@ -109,21 +112,52 @@ pub fn native_panic_message(finding: &Finding, calls: &NativeCalls) -> String {
     )
 }
 
+/// Replays a finding's minimization may spend inside a fuzz target before
+/// it panics: tens of milliseconds on one backend, so that an engine that
+/// keeps going after crashes (AFL++, honggfuzz, libFuzzer's `-fork`) is
+/// not slowed much. `bootfuzz minimize` goes further.
+pub const PANIC_MINIMIZE_BUDGET: usize = 400;
+
 fn play(data: &[u8], backends: &[BackendInfo]) {
     let scenario = decode(data);
-    let report = run_with_bugs(&scenario, backends, planted_bugs());
+    let bugs = planted_bugs();
+    let report = run_with_bugs(&scenario, backends, bugs);
     if let Some(first) = report.findings.first() {
-        panic!("{}", panic_message(first, &scenario));
+        let sig = first.signature();
+        let minimized = minimize_finding(&scenario, backends, bugs, sig, PANIC_MINIMIZE_BUDGET);
+        panic!(
+            "{}",
+            panic_message(first, &scenario, minimized.ok().as_ref())
+        );
     }
 }
 
-/// `bootfuzz finding: SIGNATURE`, the finding, and the scenario as `.scn`.
-pub fn panic_message(finding: &Finding, scenario: &Scenario) -> String {
-    format!(
-        "bootfuzz finding: {}\n{finding}\n--- scenario (.scn; replay with `bootfuzz replay`) ---\n{}",
-        finding.signature(),
+/// `bootfuzz finding: SIGNATURE`, the finding, the `minimized` scenario
+/// (when there is one) and the scenario as decoded, both as `.scn`.
+pub fn panic_message(
+    finding: &Finding,
+    scenario: &Scenario,
+    minimized: Option<&Minimized>,
+) -> String {
+    let mut message = format!("bootfuzz finding: {}\n{finding}\n", finding.signature());
+    if let Some(m) = minimized {
+        let how = if m.complete {
+            "minimized"
+        } else {
+            "partly minimized, budget spent; `bootfuzz minimize` goes further"
+        };
+        message.push_str(&format!(
+            "--- scenario, {how}: {} -> {} ops (.scn; replay with `bootfuzz replay`) ---\n{}",
+            m.before.ops,
+            m.after.ops,
+            text::print(&m.scenario)
+        ));
+    }
+    message.push_str(&format!(
+        "--- scenario as decoded (.scn; replay with `bootfuzz replay`) ---\n{}",
         text::print(scenario)
-    )
+    ));
+    message
 }
 
 #[cfg(test)]
@@ -191,12 +225,53 @@ mod tests {
             class: "over-allocated",
             detail: "detail".to_string(),
         };
-        let message = panic_message(&finding, &scenario);
+        let message = panic_message(&finding, &scenario, None);
         let first = message.lines().next().unwrap_or_default();
         assert_eq!(
             first,
             "bootfuzz finding: overlap/rootmem/alloc/over-allocated"
         );
         assert!(message.contains("# bootfuzz scenario v1"), "{message}");
+    }
+
+    /// R1 planted in rootmem: the target's panic carries the minimized
+    /// scenario before the decoded one, and it keeps the signature.
+    #[test]
+    fn a_target_panics_with_the_minimized_scenario_first() -> Result<(), String> {
+        let bugs = BugSet::NONE.with(bootmem::Bug::R1RelativeAlign);
+        let rootmem = [find_backend("rootmem").ok_or("rootmem")?];
+        let found = (0..2000u32).find_map(|seed| {
+            let data: Vec<u8> = (0..512u32)
+                .map(|i| {
+                    (seed
+                        .wrapping_mul(2_654_435_761)
+                        .wrapping_add(i.wrapping_mul(40_503))
+                        >> 13) as u8
+                })
+                .collect();
+            let scenario = decode(&data);
+            let report = run_with_bugs(&scenario, &rootmem, bugs);
+            report.findings.first().cloned().map(|f| (scenario, f))
+        });
+        let (scenario, finding) = found.ok_or("R1 found in 2000 inputs")?;
+        let minimized = minimize_finding(
+            &scenario,
+            &rootmem,
+            bugs,
+            finding.signature(),
+            PANIC_MINIMIZE_BUDGET,
+        )
+        .map_err(|e| e.to_string())?;
+        let message = panic_message(&finding, &scenario, Some(&minimized));
+        let at = |needle: &str| message.find(needle);
+        let (small, decoded) = (at("--- scenario, "), at("--- scenario as decoded"));
+        assert!(small.is_some() && small < decoded, "{message}");
+        assert!(minimized.after.ops <= minimized.before.ops);
+        let sig = run_with_bugs(&minimized.scenario, &rootmem, bugs)
+            .findings
+            .first()
+            .map(|f| f.signature());
+        assert_eq!(sig, Some(finding.signature()));
+        Ok(())
     }
 }

@@ -17,6 +17,7 @@ pub mod encode;
 pub mod finding;
 pub mod fuzz;
 pub mod guard;
+pub mod minimize;
 pub mod model;
 pub mod mutate;
 pub mod native;

@@ -15,6 +15,15 @@ pub fn corpus_dir(name: &str) -> PathBuf {
 /// Panics (failing the test) on an unreadable directory or file, a parse
 /// error (naming the file and line), or a directory with no scenario.
 pub fn load(name: &str) -> Vec<(PathBuf, Scenario)> {
+    load_with_comments(name)
+        .into_iter()
+        .map(|(file, scenario, _)| (file, scenario))
+        .collect()
+}
+
+/// As [`load`], with each file's `#` comment lines (the `#` and one space
+/// removed).
+pub fn load_with_comments(name: &str) -> Vec<(PathBuf, Scenario, Vec<String>)> {
     let dir = corpus_dir(name);
     let mut files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
         Ok(entries) => entries
@@ -33,8 +42,13 @@ pub fn load(name: &str) -> Vec<(PathBuf, Scenario)> {
                 Ok(s) => s,
                 Err(e) => panic!("{}: {e}", file.display()),
             };
+            let comments = source
+                .lines()
+                .filter_map(|l| l.strip_prefix('#'))
+                .map(|l| l.strip_prefix(' ').unwrap_or(l).to_string())
+                .collect();
             match text::parse(&source) {
-                Ok(scenario) => (file, scenario),
+                Ok(scenario) => (file, scenario, comments),
                 Err(e) => panic!("{}:{}: {}", file.display(), e.line, e.message),
             }
         })

@@ -1,0 +1,100 @@
+//! Replaying crash files and grouping them by the signature of their first
+//! finding (SPEC section 6). An input that gives no finding is kept in a
+//! list of its own, never dropped.
+
+use crate::error::CliError;
+use crate::input;
+use bootmem::BugSet;
+use oracles::minimize::first_signature;
+use oracles::{BackendInfo, Scenario, Signature};
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+/// One crash file, read.
+#[derive(Clone, Debug)]
+pub struct Input {
+    /// Where it is.
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// When the engine wrote it (its modification time).
+    pub seen: SystemTime,
+    /// What it decodes (or parses) to.
+    pub scenario: Scenario,
+}
+
+/// The inputs whose first finding has one signature.
+#[derive(Clone, Debug)]
+pub struct Group {
+    /// The signature.
+    pub signature: Signature,
+    /// The inputs, first seen first (ties by path).
+    pub inputs: Vec<Input>,
+}
+
+impl Group {
+    /// The input written first: what an engine found first.
+    pub fn first_seen(&self) -> Option<&Input> {
+        self.inputs.first()
+    }
+
+    /// The smallest input in bytes (ties: the first seen): the one to
+    /// minimize and keep.
+    pub fn smallest(&self) -> Option<&Input> {
+        self.inputs.iter().min_by_key(|i| i.bytes)
+    }
+}
+
+/// Every input, grouped.
+#[derive(Clone, Debug, Default)]
+pub struct Grouped {
+    /// The groups, the most inputs first (ties by signature).
+    pub groups: Vec<Group>,
+    /// Inputs that gave no finding, in the order given.
+    pub clean: Vec<PathBuf>,
+}
+
+/// Reads every file (a `.scn` that does not parse stops the command
+/// before anything is replayed), replays each on `backends` with `bugs`
+/// planted, and groups them. `progress` is called after each replay with
+/// the number done.
+pub fn group(
+    files: &[PathBuf],
+    backends: &[BackendInfo],
+    bugs: BugSet,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Grouped, CliError> {
+    let mut inputs = Vec::with_capacity(files.len());
+    for path in files {
+        let meta = std::fs::metadata(path).map_err(|e| CliError::io(path, e))?;
+        inputs.push(Input {
+            path: path.clone(),
+            bytes: meta.len(),
+            seen: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+            scenario: input::load(path)?,
+        });
+    }
+    let mut grouped = Grouped::default();
+    for (done, input) in inputs.into_iter().enumerate() {
+        match first_signature(&input.scenario, backends, bugs) {
+            None => grouped.clean.push(input.path),
+            Some(signature) => match grouped.groups.iter_mut().find(|g| g.signature == signature) {
+                Some(group) => group.inputs.push(input),
+                None => grouped.groups.push(Group {
+                    signature,
+                    inputs: vec![input],
+                }),
+            },
+        }
+        progress(done + 1);
+    }
+    for group in &mut grouped.groups {
+        group
+            .inputs
+            .sort_by(|a, b| (a.seen, &a.path).cmp(&(b.seen, &b.path)));
+    }
+    grouped
+        .groups
+        .sort_by(|a, b| (b.inputs.len(), a.signature).cmp(&(a.inputs.len(), b.signature)));
+    Ok(grouped)
+}

@@ -1,0 +1,147 @@
+//! `index.md` and `index.html`: every group with its count, its first-seen
+//! file and its minimized size, and the inputs that did not reproduce.
+
+use super::Triaged;
+use std::fmt::Write;
+use std::path::PathBuf;
+
+/// The Markdown index.
+pub fn index_md(groups: &[Triaged], clean: &[PathBuf], inputs: usize) -> String {
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "# bootfuzz triage\n\n{inputs} inputs: {} groups, {} without a finding.\n",
+        groups.len(),
+        clean.len()
+    );
+    if !groups.is_empty() {
+        let _ = writeln!(
+            md,
+            "| signature | inputs | first seen | minimized ops | minimized .scn bytes |\n|---|---|---|---|---|"
+        );
+    }
+    for g in groups {
+        let m = &g.shrunk.minimized;
+        let _ = writeln!(
+            md,
+            "| [`{}`]({}/report.md) | {} | `{}` | {} (from {}) | {} |",
+            g.signature,
+            g.slug,
+            g.count,
+            g.first_seen.display(),
+            m.after.ops,
+            m.before.ops,
+            m.after.text_bytes
+        );
+    }
+    if !clean.is_empty() {
+        let _ = writeln!(
+            md,
+            "\n## Did not reproduce\n\nNo finding when replayed with the same backends and bugs:\n"
+        );
+        for path in clean {
+            let _ = writeln!(md, "- `{}`", path.display());
+        }
+    }
+    md
+}
+
+/// The HTML index: the same table, each group linked to its report and
+/// showing its memory map.
+pub fn index_html(groups: &[Triaged], clean: &[PathBuf], inputs: usize) -> String {
+    let mut html = String::new();
+    html.push_str(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <title>bootfuzz triage</title>\n<style>\n\
+         body { font-family: sans-serif; margin: 2em; }\n\
+         table { border-collapse: collapse; }\n\
+         th, td { border: 1px solid #999; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }\n\
+         code { font-size: 0.95em; }\n\
+         img { max-width: 100%; border: 1px solid #ccc; }\n\
+         </style>\n</head>\n<body>\n<h1>bootfuzz triage</h1>\n",
+    );
+    let _ = writeln!(
+        html,
+        "<p>{inputs} inputs: {} groups, {} without a finding.</p>",
+        groups.len(),
+        clean.len()
+    );
+    html.push_str(
+        "<table>\n<thead><tr><th>signature</th><th>inputs</th><th>first seen</th>\
+         <th>minimized ops</th><th>minimized .scn bytes</th></tr></thead>\n<tbody>\n",
+    );
+    for g in groups {
+        let m = &g.shrunk.minimized;
+        let _ = writeln!(
+            html,
+            "<tr><td><a href=\"{slug}/report.md\"><code>{sig}</code></a> \
+             (<a href=\"{slug}/minimized.scn\">.scn</a>, <a href=\"{slug}/memory-map.svg\">map</a>)</td>\
+             <td>{}</td><td><code>{}</code></td><td>{} (from {})</td><td>{}</td></tr>",
+            g.count,
+            escape(&g.first_seen.display().to_string()),
+            m.after.ops,
+            m.before.ops,
+            m.after.text_bytes,
+            slug = escape(&g.slug),
+            sig = escape(&g.signature.to_string()),
+        );
+    }
+    html.push_str("</tbody>\n</table>\n");
+    for g in groups {
+        let _ = writeln!(
+            html,
+            "<h2 id=\"{slug}\"><code>{sig}</code></h2>\n<p>{detail}</p>\n\
+             <img src=\"{slug}/memory-map.svg\" alt=\"memory map of {sig}\">",
+            slug = escape(&g.slug),
+            sig = escape(&g.signature.to_string()),
+            detail = escape(&g.shrunk.finding.detail),
+        );
+    }
+    if !clean.is_empty() {
+        html.push_str("<h2>Did not reproduce</h2>\n<ul>\n");
+        for path in clean {
+            let _ = writeln!(
+                html,
+                "<li><code>{}</code></li>",
+                escape(&path.display().to_string())
+            );
+        }
+        html.push_str("</ul>\n");
+    }
+    html.push_str("</body>\n</html>\n");
+    html
+}
+
+/// `text` with `&`, `<`, `>` and `"` escaped for HTML.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_escapes_what_it_prints() {
+        assert_eq!(escape("a<b & \"c\">"), "a&lt;b &amp; &quot;c&quot;&gt;");
+    }
+
+    #[test]
+    fn inputs_without_a_finding_are_listed() {
+        let clean = [PathBuf::from("fuzz/artifacts/x/crash-1")];
+        assert!(index_md(&[], &clean, 1).contains("- `fuzz/artifacts/x/crash-1`"));
+        assert!(
+            index_html(&[], &clean, 1).contains("<li><code>fuzz/artifacts/x/crash-1</code></li>")
+        );
+    }
+}

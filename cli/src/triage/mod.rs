@@ -1,0 +1,230 @@
+//! `bootfuzz triage PATH...`: from a pile of crash files, from any engine,
+//! to one readable, minimized reproducer per distinct finding.
+//!
+//! Every input is replayed and grouped by the signature of its first
+//! finding ([`group`]); inputs that give none are listed, never dropped.
+//! For each group, `triage/<signature-slug>/` receives a copy of the
+//! smallest input, the minimized `.scn` ([`crate::minimize`]), a
+//! `report.md` ([`report`]), a `regression_test.rs` ([`test_code`]) and a
+//! `memory-map.svg` of the failing op ([`svg`]); `index.md` and
+//! `index.html` list the groups ([`index`]). The inputs are only read:
+//! the output directory may not contain them, and copies never overwrite.
+
+pub mod collect;
+pub mod group;
+pub mod index;
+pub mod report;
+pub mod svg;
+pub mod test_code;
+
+use crate::artifacts::{self, slug};
+use crate::error::CliError;
+use crate::minimize::{bug_flag, scn_text, shrink, Shrunk};
+use bootmem::BugSet;
+use indicatif::{ProgressBar, ProgressDrawTarget};
+use oracles::scene::{self, Scene};
+use oracles::{BackendInfo, Signature};
+use std::fs;
+use std::io::IsTerminal;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// How to triage.
+#[derive(Clone)]
+pub struct Options {
+    /// Where the groups and indexes go (created if missing).
+    pub out_dir: PathBuf,
+    /// The backends to replay on.
+    pub backends: Vec<BackendInfo>,
+    /// The bugs planted while replaying.
+    pub bugs: BugSet,
+    /// Replays each group's minimization may spend.
+    pub budget: usize,
+}
+
+/// One group, triaged: what the report and the indexes show.
+#[derive(Debug)]
+pub struct Triaged {
+    /// The group's signature.
+    pub signature: Signature,
+    /// Its directory's name under the output directory.
+    pub slug: String,
+    /// How many inputs it holds.
+    pub count: usize,
+    /// The input written first.
+    pub first_seen: PathBuf,
+    /// The smallest input.
+    pub smallest: PathBuf,
+    /// Its size in bytes.
+    pub smallest_bytes: u64,
+    /// The name of its copy in the group's directory.
+    pub kept_copy: String,
+    /// Its minimization.
+    pub shrunk: Shrunk,
+    /// The memory around the minimized finding.
+    pub scene: Option<Scene>,
+    /// `B1` or `none`.
+    pub bugs_named: String,
+    /// The `bootfuzz regress` command that pins the group down.
+    pub regress_command: String,
+}
+
+/// Triages the crash files in `paths` ([`collect::crash_files`]) into
+/// `options.out_dir`, printing one line per group.
+pub fn triage(paths: &[PathBuf], options: &Options, out: &mut dyn Write) -> Result<(), CliError> {
+    let files = collect::crash_files(paths)?;
+    refuse_inputs_inside(&files, &options.out_dir)?;
+    let bar = replay_bar(files.len());
+    let grouped = group::group(&files, &options.backends, options.bugs, &mut |done| {
+        bar.set_position(done as u64)
+    })?;
+    bar.finish_and_clear();
+    fs::create_dir_all(&options.out_dir).map_err(|e| CliError::io(&options.out_dir, e))?;
+    let mut triaged = Vec::with_capacity(grouped.groups.len());
+    for g in &grouped.groups {
+        let t = triage_group(g, options)?;
+        let m = &t.shrunk.minimized;
+        writeln!(
+            out,
+            "{:>5} x {}  ->  {}/{}/minimized.scn ({} ops, from {})",
+            t.count,
+            t.signature,
+            options.out_dir.display(),
+            t.slug,
+            m.after.ops,
+            m.before.ops
+        )?;
+        triaged.push(t);
+    }
+    for path in &grouped.clean {
+        writeln!(out, "{}: no finding (listed in the index)", path.display())?;
+    }
+    let md = index::index_md(&triaged, &grouped.clean, files.len());
+    let html = index::index_html(&triaged, &grouped.clean, files.len());
+    write_file(&options.out_dir.join("index.md"), &md)?;
+    write_file(&options.out_dir.join("index.html"), &html)?;
+    writeln!(
+        out,
+        "triage: {} inputs, {} groups, {} without a finding; see {}",
+        files.len(),
+        triaged.len(),
+        grouped.clean.len(),
+        options.out_dir.join("index.html").display()
+    )?;
+    Ok(())
+}
+/// Minimizes a group's smallest input and writes its directory.
+fn triage_group(g: &group::Group, options: &Options) -> Result<Triaged, CliError> {
+    let (Some(first), Some(smallest)) = (g.first_seen(), g.smallest()) else {
+        return Err(CliError::Unavailable(format!(
+            "group {} is empty",
+            g.signature
+        )));
+    };
+    let shrunk = shrink(
+        &smallest.path,
+        &smallest.scenario,
+        &options.backends,
+        options.bugs,
+        options.budget,
+    )?;
+    let slug = slug(&g.signature);
+    let dir = options.out_dir.join(&slug);
+    fs::create_dir_all(&dir).map_err(|e| CliError::io(&dir, e))?;
+    let kept_copy = smallest
+        .path
+        .file_name()
+        .map_or_else(|| "input".to_string(), |n| n.to_string_lossy().into_owned());
+    let data = fs::read(&smallest.path).map_err(|e| CliError::io(&smallest.path, e))?;
+    artifacts::write_new(&dir.join(&kept_copy), &data)?;
+    let minimized_path = dir.join("minimized.scn");
+    write_file(
+        &minimized_path,
+        &scn_text(&shrunk, options.bugs, "signature"),
+    )?;
+    let scene = scene::scene(
+        &shrunk.minimized.scenario,
+        &options.backends,
+        options.bugs,
+        &g.signature,
+    );
+    let flags = format!(
+        "{}{}",
+        backend_flags(&options.backends),
+        bug_flag(options.bugs)
+    );
+    let t = Triaged {
+        signature: g.signature,
+        slug: slug.clone(),
+        count: g.inputs.len(),
+        first_seen: first.path.clone(),
+        smallest: smallest.path.clone(),
+        smallest_bytes: smallest.bytes,
+        kept_copy,
+        scene,
+        bugs_named: match bug_flag(options.bugs).strip_prefix(" --bug ") {
+            Some(ids) => format!("{ids} (replay with `--bug {ids}`)"),
+            None => "none".to_string(),
+        },
+        regress_command: format!("bootfuzz regress {}{flags}", minimized_path.display()),
+        shrunk,
+    };
+    let replay = format!("bootfuzz replay {}{flags}", minimized_path.display());
+    write_file(&dir.join("report.md"), &report::report(&t, &replay))?;
+    write_file(
+        &dir.join("regression_test.rs"),
+        &test_code::regression_test(&t.shrunk, &slug, options.bugs),
+    )?;
+    if let Some(scene) = &t.scene {
+        let picture = svg::memory_map_svg(&t.shrunk.minimized.scenario.map, scene);
+        write_file(&dir.join("memory-map.svg"), &picture)?;
+    }
+    Ok(t)
+}
+
+/// A bar counting replayed inputs on stderr when it is a terminal.
+fn replay_bar(len: usize) -> ProgressBar {
+    let target = if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    ProgressBar::with_draw_target(Some(len as u64), target)
+}
+
+/// ` --backend a --backend b`, or nothing when every backend is played.
+fn backend_flags(backends: &[BackendInfo]) -> String {
+    if backends.len() == oracles::backends().len() {
+        return String::new();
+    }
+    backends
+        .iter()
+        .map(|b| format!(" --backend {}", b.name))
+        .collect()
+}
+
+/// A generated file: written whole, replacing an earlier triage's.
+fn write_file(path: &Path, text: &str) -> Result<(), CliError> {
+    fs::write(path, text).map_err(|e| CliError::io(path, e))
+}
+
+/// An error when any input lies inside `out_dir`: triage would write
+/// among the inputs it was given.
+fn refuse_inputs_inside(files: &[PathBuf], out_dir: &Path) -> Result<(), CliError> {
+    let Ok(out) = out_dir.canonicalize() else {
+        return Ok(()); // It does not exist yet, so it holds no input.
+    };
+    for file in files {
+        let Ok(path) = file.canonicalize() else {
+            continue;
+        };
+        if path.starts_with(&out) {
+            return Err(CliError::Unavailable(format!(
+                "{}: the input lies inside the output directory {}; choose another --out",
+                file.display(),
+                out_dir.display()
+            )));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,190 @@
+//! Shrinking the memory map: fewer RAM ranges, fewer nodes, rounder
+//! bounds.
+
+use super::values::simpler;
+use super::Tester;
+use crate::scenario::{MemoryMap, Op, RamRange, Scenario};
+use bootmem::{Nid, Range};
+
+/// Tries to drop each RAM range (a map keeps at least one), then to move
+/// each node's RAM and calls to a lower node, then to give each range
+/// rounder bounds. Returns whether the map changed.
+pub fn shrink_map(best: &mut Scenario, tester: &mut Tester<'_>) -> bool {
+    let mut changed = drop_ranges(best, tester);
+    changed |= merge_nodes(best, tester);
+    changed |= round_bounds(best, tester);
+    changed
+}
+
+/// Drops RAM ranges, last first, while the finding still fires.
+fn drop_ranges(best: &mut Scenario, tester: &mut Tester<'_>) -> bool {
+    let mut changed = false;
+    let mut index = best.map.ranges().len();
+    while index > 0 && !tester.exhausted() {
+        index -= 1;
+        let mut ranges = best.map.ranges().to_vec();
+        if ranges.len() < 2 || index >= ranges.len() {
+            continue;
+        }
+        ranges.remove(index);
+        if let Some(candidate) = with_ranges(best, &ranges) {
+            if tester.holds(&candidate) {
+                *best = candidate;
+                changed = true;
+            }
+        }
+    }
+    changed
+}
+
+/// Moves every range and call of a node to a lower node (`0` first),
+/// highest node first, while the finding still fires.
+fn merge_nodes(best: &mut Scenario, tester: &mut Tester<'_>) -> bool {
+    let mut changed = false;
+    let nodes = best.map.nodes();
+    for &from in nodes.iter().rev() {
+        for to in 0..from {
+            if tester.exhausted() {
+                return changed;
+            }
+            let candidate = renumbered(best, from, to);
+            if let Some(candidate) = candidate {
+                if tester.holds(&candidate) {
+                    *best = candidate;
+                    changed = true;
+                    break;
+                }
+            }
+        }
+    }
+    changed
+}
+
+/// Gives each range a simpler start, then a simpler end, keeping it
+/// non-empty and apart from the others.
+fn round_bounds(best: &mut Scenario, tester: &mut Tester<'_>) -> bool {
+    let mut changed = false;
+    for index in 0..best.map.ranges().len() {
+        for end in [false, true] {
+            loop {
+                let Some(current) = best.map.ranges().get(index).copied() else {
+                    return changed;
+                };
+                let value = if end {
+                    current.range.end()
+                } else {
+                    current.range.start()
+                };
+                let mut improved = false;
+                for v in simpler(value) {
+                    let (start, stop) = if end {
+                        (current.range.start(), v)
+                    } else {
+                        (v, current.range.end())
+                    };
+                    let Some(range) = Range::new(start, stop) else {
+                        continue;
+                    };
+                    let mut ranges = best.map.ranges().to_vec();
+                    ranges[index] = RamRange {
+                        range,
+                        nid: current.nid,
+                    };
+                    let Some(candidate) = with_ranges(best, &ranges) else {
+                        continue;
+                    };
+                    // Normalizing may merge ranges and move `index`.
+                    if candidate.map.ranges().len() != best.map.ranges().len() {
+                        continue;
+                    }
+                    if tester.holds(&candidate) {
+                        *best = candidate;
+                        improved = true;
+                        changed = true;
+                        break;
+                    }
+                }
+                if !improved || tester.exhausted() {
+                    break;
+                }
+            }
+        }
+    }
+    changed
+}
+
+/// `scenario` with the map made of `ranges`, if they form a valid map.
+fn with_ranges(scenario: &Scenario, ranges: &[RamRange]) -> Option<Scenario> {
+    let map = MemoryMap::new(ranges).ok()?;
+    Some(Scenario {
+        map,
+        ops: scenario.ops.clone(),
+    })
+}
+
+/// `scenario` with node `from` called `to` everywhere: in the map and in
+/// every call that names a node.
+fn renumbered(scenario: &Scenario, from: Nid, to: Nid) -> Option<Scenario> {
+    let rename = |nid: Nid| if nid == from { to } else { nid };
+    let ranges: Vec<RamRange> = scenario
+        .map
+        .ranges()
+        .iter()
+        .map(|r| RamRange {
+            range: r.range,
+            nid: rename(r.nid),
+        })
+        .collect();
+    let ops = scenario
+        .ops
+        .iter()
+        .map(|op| match *op {
+            Op::ReserveNode {
+                nid,
+                base,
+                size,
+                mode,
+            } => Op::ReserveNode {
+                nid: rename(nid),
+                base,
+                size,
+                mode,
+            },
+            Op::FreeNode { nid, base, size } => Op::FreeNode {
+                nid: rename(nid),
+                base,
+                size,
+            },
+            Op::Alloc(mut req) => {
+                req.nid = req.nid.map(rename);
+                Op::Alloc(req)
+            }
+            other => other,
+        })
+        .collect();
+    Some(Scenario {
+        map: MemoryMap::new(&ranges).ok()?,
+        ops,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text;
+
+    #[test]
+    fn renumbering_moves_ranges_and_calls_and_merges_touching_ranges() -> Result<(), String> {
+        let s = text::parse(
+            "ram start=0x0 end=0x1000 nid=0\n\
+             ram start=0x1000 end=0x2000 nid=1\n\
+             reserve_node nid=1 base=0x1000 size=0x10 mode=default\n",
+        )
+        .map_err(|e| e.message)?;
+        let r = renumbered(&s, 1, 0).ok_or("valid")?;
+        assert_eq!(r.map.ranges().len(), 1);
+        assert_eq!(r.map.nodes(), vec![0]);
+        assert!(matches!(r.ops[0], Op::ReserveNode { nid: 0, .. }));
+        Ok(())
+    }
+}
