@@ -1,7 +1,7 @@
 //! Shrinking the memory map: fewer RAM ranges, fewer nodes, rounder
 //! bounds.
 
-use super::values::simpler;
+use super::values::{simpler, Number};
 use super::Tester;
 use crate::scenario::{MemoryMap, Op, RamRange, Scenario};
 use bootmem::{Nid, Range};
@@ -76,7 +76,7 @@ fn round_bounds(best: &mut Scenario, tester: &mut Tester<'_>) -> bool {
                     current.range.start()
                 };
                 let mut improved = false;
-                for v in simpler(value) {
+                for v in simpler(value, Number::Address) {
                     let (start, stop) = if end {
                         (current.range.start(), v)
                     } else {

@@ -1,7 +1,7 @@
 //! Shrinking the op list: delta debugging over ops, then simpler versions
 //! of each op (fewer options, rounder numbers, smaller sizes).
 
-use super::values::{simpler, smaller_alignments};
+use super::values::{simpler, smaller_alignments, Number};
 use super::Tester;
 use crate::scenario::{Op, Part, Scenario};
 use bootmem::{AllocRequest, NodePolicy, OnFail, ReserveMode};
@@ -127,7 +127,7 @@ pub fn simpler_ops(op: &Op) -> Vec<Op> {
                 });
             }
             out.extend(
-                simpler(u64::from(index))
+                simpler(u64::from(index), Number::Size)
                     .into_iter()
                     .map(|i| Op::FreeAlloc {
                         index: u32::try_from(i).unwrap_or(0),
@@ -147,8 +147,12 @@ fn simpler_mode(mode: ReserveMode) -> Option<ReserveMode> {
 
 /// The op with a simpler base, then with a simpler size.
 fn simpler_range(base: u64, size: u64, with: impl Fn(u64, u64) -> Op) -> Vec<Op> {
-    let bases = simpler(base).into_iter().map(|b| with(b, size));
-    let sizes = simpler(size).into_iter().map(|s| with(base, s));
+    let bases = simpler(base, Number::Address)
+        .into_iter()
+        .map(|b| with(b, size));
+    let sizes = simpler(size, Number::Size)
+        .into_iter()
+        .map(|s| with(base, s));
     bases.chain(sizes).collect()
 }
 
@@ -169,9 +173,13 @@ fn simpler_requests(req: &AllocRequest) -> Vec<AllocRequest> {
     if req.on_fail != OnFail::Null {
         out.push(with(&|r| r.on_fail = OnFail::Null));
     }
-    out.extend(simpler(req.goal).into_iter().map(|v| with(&|r| r.goal = v)));
     out.extend(
-        simpler(req.limit)
+        simpler(req.goal, Number::Address)
+            .into_iter()
+            .map(|v| with(&|r| r.goal = v)),
+    );
+    out.extend(
+        simpler(req.limit, Number::Address)
             .into_iter()
             .map(|v| with(&|r| r.limit = v)),
     );
@@ -181,7 +189,7 @@ fn simpler_requests(req: &AllocRequest) -> Vec<AllocRequest> {
             .map(|v| with(&|r| r.align = v)),
     );
     out.extend(
-        simpler(req.size)
+        simpler(req.size, Number::Size)
             .into_iter()
             .filter(|&v| v != 0)
             .map(|v| with(&|r| r.size = v)),

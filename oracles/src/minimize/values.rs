@@ -1,18 +1,32 @@
 //! Simpler numbers: the candidates a value is shrunk toward, simplest
-//! first. A number is simpler than another when it has fewer set bits, or
-//! as many and is smaller: `0x1000` is simpler than `0xfff`, and `0x2000`
-//! than `0x2a40`. Round edges (a multiple of a large power of two) are what
-//! a person reads at once in a `.scn` file.
+//! first. A number is simpler than another when it has fewer set bits:
+//! `0x1000` is simpler than `0xfff`, and `0x2000` than `0x2a40`. Among
+//! sizes with as many bits the smaller is simpler; among addresses, a page
+//! boundary comes first (`0x1000` before `0x1`): round edges are what a
+//! person reads at once in a `.scn` file.
 
-/// How complicated `v` is: set bits first, then size.
-pub fn cost(v: u64) -> (u32, u64) {
-    (v.count_ones(), v)
+use bootmem::PAGE_SIZE;
+
+/// What a number is, which decides what "simpler" means for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Number {
+    /// An address (a base, a goal, a limit, a RAM bound).
+    Address,
+    /// A size or a count.
+    Size,
 }
 
-/// Values strictly simpler than `v` ([`cost`]), simplest first: zero, then
-/// `v` cut to its top set bits (one, two, ...), each with its round-up
-/// neighbour, then `v` halved. Each appears once.
-pub fn simpler(v: u64) -> Vec<u64> {
+/// How complicated `v` is as a `number`: set bits first, then (addresses)
+/// whether it is off a page boundary, then size.
+pub fn cost(v: u64, number: Number) -> (u32, bool, u64) {
+    let off_page = number == Number::Address && v % PAGE_SIZE != 0;
+    (v.count_ones(), off_page, v)
+}
+
+/// Values strictly simpler than `v` as a `number` ([`cost`]), simplest
+/// first: zero, then `v` cut to its top set bits (one, two, ...), each
+/// with its round-up neighbour, then `v` halved. Each appears once.
+pub fn simpler(v: u64, number: Number) -> Vec<u64> {
     let mut out = vec![0];
     let mut kept = 0u64;
     for bit in (0..64).rev() {
@@ -33,7 +47,7 @@ pub fn simpler(v: u64) -> Vec<u64> {
     out.push(v / 2);
     let mut seen = Vec::with_capacity(out.len());
     for c in out {
-        if cost(c) < cost(v) && !seen.contains(&c) {
+        if cost(c, number) < cost(v, number) && !seen.contains(&c) {
             seen.push(c);
         }
     }
@@ -54,31 +68,44 @@ mod tests {
 
     #[test]
     fn candidates_are_strictly_simpler_and_simplest_first() {
-        for v in [
+        let values = [
             0x2a40u64,
             0xfff,
             0x1_0000_0001,
             u64::MAX,
             0x8000_0000_0000_0001,
-        ] {
-            let c = simpler(v);
-            assert_eq!(c.first(), Some(&0), "{v:#x}");
-            assert!(c.iter().all(|&x| cost(x) < cost(v)), "{v:#x}: {c:x?}");
+        ];
+        for number in [Number::Address, Number::Size] {
+            for v in values {
+                let c = simpler(v, number);
+                assert_eq!(c.first(), Some(&0), "{v:#x}");
+                let simpler_than_v = |&x: &u64| cost(x, number) < cost(v, number);
+                assert!(c.iter().all(simpler_than_v), "{v:#x}: {c:x?}");
+            }
+            assert_eq!(simpler(0, number), Vec::<u64>::new());
         }
-        assert_eq!(simpler(0), Vec::<u64>::new());
     }
 
     #[test]
     fn round_edges_come_before_ragged_ones() {
         // 0x2a40 = 0b10_1010_0100_0000: cut to 0x2000, up to 0x4000, ...
-        assert_eq!(&simpler(0x2a40)[..5], &[0, 0x2000, 0x4000, 0x2800, 0x3000]);
+        let sizes = simpler(0x2a40, Number::Size);
+        assert_eq!(&sizes[..5], &[0, 0x2000, 0x4000, 0x2800, 0x3000]);
         // 0xfff cuts to 0x800, 0xc00, ... and rounds up to 0x1000 (one bit).
-        assert!(simpler(0xfff).contains(&0x1000));
+        assert!(simpler(0xfff, Number::Size).contains(&0x1000));
+    }
+
+    #[test]
+    fn a_page_boundary_is_the_simpler_address_and_the_bigger_size() {
+        assert!(cost(0x1000, Number::Address) < cost(0x1, Number::Address));
+        assert!(cost(0x1, Number::Size) < cost(0x1000, Number::Size));
+        assert_eq!(simpler(0x1000, Number::Address), vec![0]);
+        assert_eq!(simpler(0x1000, Number::Size), vec![0, 0x800]);
     }
 
     #[test]
     fn a_value_near_the_top_does_not_wrap() {
-        let c = simpler(u64::MAX);
+        let c = simpler(u64::MAX, Number::Address);
         assert!(c.contains(&0x8000_0000_0000_0000));
         assert!(c.iter().all(|&x| x != u64::MAX));
     }
