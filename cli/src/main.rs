@@ -193,7 +193,9 @@ struct BudgetArgs {
 struct TriageArgs {
     /// Crash files or directories: fuzz/artifacts/<target>/, an AFL++
     /// output directory, hfuzz_workspace/<target>/, artifacts/ of
-    /// `bootfuzz run`, or any files of raw bytes or `.scn`.
+    /// `bootfuzz run`, or any files of raw bytes or `.scn`. An input under
+    /// a directory named after a backend's fuzz target replays on that
+    /// backend alone unless --backend is given.
     #[arg(value_name = "PATH", required = true)]
     paths: Vec<PathBuf>,
     /// Directory for the groups, index.md and index.html.
@@ -389,6 +391,7 @@ fn dispatch(command: Command) -> Result<Status, CliError> {
             let options = triage::Options {
                 out_dir: args.out,
                 backends: select::chosen(&args.backends.backends)?,
+                chosen: !args.backends.backends.is_empty(),
                 bugs: args.backends.bugs,
                 budget: args.budget.budget,
             };

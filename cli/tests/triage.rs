@@ -137,6 +137,51 @@ fn triage_groups_by_signature_and_writes_each_group_whole() {
     }
 }
 
+/// An input under `fuzz/artifacts/<target>/` replays on that target's
+/// backend alone, as libFuzzer ran it; `--backend` overrides that.
+#[test]
+fn triage_replays_an_input_on_the_backend_its_target_names() {
+    let dir = TempDir::new("triage-target");
+    let rootmem = dir.path().join("fuzz/artifacts/rootmem");
+    let native = dir.path().join("fuzz/artifacts/native_memblock");
+    for d in [&rootmem, &native] {
+        std::fs::create_dir_all(d).unwrap_or_else(|e| panic!("{e}"));
+    }
+    // K1 lives in bootmem2: on the rootmem target it finds nothing.
+    std::fs::write(rootmem.join("crash-k1.scn"), K1_NOISY).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(native.join("crash-1"), b"\x01\x02").unwrap_or_else(|e| panic!("{e}"));
+    let out_dir = dir.path().join("triage");
+    let triage = |extra: &[&str]| {
+        let mut list = args(&[
+            &"triage",
+            &dir.path().join("fuzz/artifacts/rootmem"),
+            &native,
+        ]);
+        list.extend(args(&[&"--bug", &"K1", &"--out", &out_dir]));
+        list.extend(extra.iter().map(OsString::from));
+        bootfuzz(list)
+    };
+    let out = triage(&[]);
+    let text = stdout(&out);
+    assert_eq!(code(&out), Some(0), "{text}{}", stderr(&out));
+    assert!(text.contains("crash-k1.scn: no finding"), "{text}");
+    assert!(
+        text.contains("crash-1: not triaged: a native_memblock input"),
+        "{text}"
+    );
+    assert!(
+        text.contains("0 groups, 1 without a finding, 1 not triaged"),
+        "{text}"
+    );
+    assert!(read(&out_dir.join("index.md")).contains("## Not triaged"));
+    let all = triage(&["--backend", "rootmem", "--backend", "bootmem2"]);
+    assert!(
+        stdout(&all).contains(&format!("1 x {K1_SIG}")),
+        "{}",
+        stdout(&all)
+    );
+}
+
 #[test]
 fn triage_refuses_an_output_directory_holding_its_inputs() {
     let dir = TempDir::new("triage-inside");

@@ -17,6 +17,13 @@ pub struct BackendInfo {
     pub make: fn(BugSet) -> Box<dyn BootMem>,
 }
 
+impl std::fmt::Debug for BackendInfo {
+    /// The registry name: what identifies a backend.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
 impl BackendInfo {
     /// The backend's profile (SPEC section 7).
     pub fn profile(&self) -> Profile {

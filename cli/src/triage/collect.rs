@@ -13,6 +13,9 @@
 //!   and its readable twin `X.scn`; only the `.bin` is read.
 //!
 //! Engine notes (`*.txt`) and hidden files are skipped ([`input::expand`]).
+//!
+//! The fuzz target an input came from is read from its path
+//! ([`target_of`]): the engines name their directories after it.
 
 use crate::error::CliError;
 use crate::input;
@@ -64,6 +67,18 @@ fn afl_dirs(path: &Path) -> Result<Option<Vec<PathBuf>>, CliError> {
     Ok((!instances.is_empty()).then_some(instances))
 }
 
+/// The fuzz target named by the last directory of `path` that has a
+/// target's name (`fuzz/artifacts/bootmem/crash-1` gives `bootmem`,
+/// `hfuzz_workspace/rootmem/x.fuzz` gives `rootmem`, an AFL++ output
+/// directory `-o out/bootmem2` gives `bootmem2`), if any.
+pub fn target_of(path: &Path) -> Option<&'static str> {
+    let parent = path.parent()?;
+    parent.components().rev().find_map(|c| {
+        let name = c.as_os_str().to_str()?;
+        oracles::fuzz::TARGETS.iter().copied().find(|t| *t == name)
+    })
+}
+
 /// `files` without the `.scn` twin of a `.bin` also listed.
 fn without_twins(files: Vec<PathBuf>) -> Vec<PathBuf> {
     let bins: std::collections::HashSet<PathBuf> = files
@@ -99,6 +114,24 @@ mod tests {
             fs::create_dir_all(parent).map_err(|e| CliError::io(parent, e))?;
         }
         fs::write(path, b"x").map_err(|e| CliError::io(path, e))
+    }
+
+    #[test]
+    fn the_target_is_the_last_directory_named_after_one() {
+        let of = |p: &str| target_of(Path::new(p));
+        assert_eq!(of("fuzz/artifacts/bootmem/crash-1"), Some("bootmem"));
+        assert_eq!(
+            of("fuzz/afl/out/bootmem2/default/crashes/id:0"),
+            Some("bootmem2")
+        );
+        assert_eq!(of("hfuzz_workspace/rootmem/SIGABRT.fuzz"), Some("rootmem"));
+        assert_eq!(
+            of("/src/bootmem/fuzz/artifacts/differential/crash-2"),
+            Some("differential")
+        );
+        assert_eq!(of("artifacts/x.bin"), None);
+        // The file's own name does not count.
+        assert_eq!(of("crashes/bootmem"), None);
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub struct Input {
     pub seen: SystemTime,
     /// What it decodes (or parses) to.
     pub scenario: Scenario,
+    /// The backends it is replayed on.
+    pub backends: Vec<BackendInfo>,
 }
 
 /// The inputs whose first finding has one signature.
@@ -52,31 +54,51 @@ pub struct Grouped {
     pub groups: Vec<Group>,
     /// Inputs that gave no finding, in the order given.
     pub clean: Vec<PathBuf>,
+    /// Inputs of targets that take no scenario, with the target's name.
+    pub skipped: Vec<(PathBuf, &'static str)>,
+}
+
+/// How one input is replayed.
+#[derive(Clone)]
+pub enum Plan {
+    /// Decoded as a scenario and played on these backends.
+    Play(Vec<BackendInfo>),
+    /// Not a scenario: an input of this target (`native_memblock`,
+    /// `scn_roundtrip`).
+    Skip(&'static str),
 }
 
 /// Reads every file (a `.scn` that does not parse stops the command
-/// before anything is replayed), replays each on `backends` with `bugs`
+/// before anything is replayed), replays each as `plan` says with `bugs`
 /// planted, and groups them. `progress` is called after each replay with
 /// the number done.
 pub fn group(
     files: &[PathBuf],
-    backends: &[BackendInfo],
+    plan: &dyn Fn(&std::path::Path) -> Plan,
     bugs: BugSet,
     progress: &mut dyn FnMut(usize),
 ) -> Result<Grouped, CliError> {
+    let mut grouped = Grouped::default();
     let mut inputs = Vec::with_capacity(files.len());
     for path in files {
+        let backends = match plan(path) {
+            Plan::Play(backends) => backends,
+            Plan::Skip(target) => {
+                grouped.skipped.push((path.clone(), target));
+                continue;
+            }
+        };
         let meta = std::fs::metadata(path).map_err(|e| CliError::io(path, e))?;
         inputs.push(Input {
             path: path.clone(),
             bytes: meta.len(),
             seen: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
             scenario: input::load(path)?,
+            backends,
         });
     }
-    let mut grouped = Grouped::default();
     for (done, input) in inputs.into_iter().enumerate() {
-        match first_signature(&input.scenario, backends, bugs) {
+        match first_signature(&input.scenario, &input.backends, bugs) {
             None => grouped.clean.push(input.path),
             Some(signature) => match grouped.groups.iter_mut().find(|g| g.signature == signature) {
                 Some(group) => group.inputs.push(input),

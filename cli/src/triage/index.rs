@@ -1,12 +1,13 @@
 //! `index.md` and `index.html`: every group with its count, its first-seen
 //! file and its minimized size, and the inputs that did not reproduce.
 
+use super::group::Grouped;
 use super::Triaged;
 use std::fmt::Write;
-use std::path::PathBuf;
 
 /// The Markdown index.
-pub fn index_md(groups: &[Triaged], clean: &[PathBuf], inputs: usize) -> String {
+pub fn index_md(groups: &[Triaged], grouped: &Grouped, inputs: usize) -> String {
+    let clean = &grouped.clean;
     let mut md = String::new();
     let _ = writeln!(
         md,
@@ -43,12 +44,19 @@ pub fn index_md(groups: &[Triaged], clean: &[PathBuf], inputs: usize) -> String 
             let _ = writeln!(md, "- `{}`", path.display());
         }
     }
+    if !grouped.skipped.is_empty() {
+        let _ = writeln!(md, "\n## Not triaged\n\nInputs of targets that take no scenario (replay them with `bootfuzz replay --target NAME`):\n");
+        for (path, target) in &grouped.skipped {
+            let _ = writeln!(md, "- `{}` ({target})", path.display());
+        }
+    }
     md
 }
 
 /// The HTML index: the same table, each group linked to its report and
 /// showing its memory map.
-pub fn index_html(groups: &[Triaged], clean: &[PathBuf], inputs: usize) -> String {
+pub fn index_html(groups: &[Triaged], grouped: &Grouped, inputs: usize) -> String {
+    let clean = &grouped.clean;
     let mut html = String::new();
     html.push_str(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
@@ -108,6 +116,17 @@ pub fn index_html(groups: &[Triaged], clean: &[PathBuf], inputs: usize) -> Strin
         }
         html.push_str("</ul>\n");
     }
+    if !grouped.skipped.is_empty() {
+        html.push_str("<h2>Not triaged</h2>\n<p>Inputs of targets that take no scenario (replay them with <code>bootfuzz replay --target NAME</code>):</p>\n<ul>\n");
+        for (path, target) in &grouped.skipped {
+            let _ = writeln!(
+                html,
+                "<li><code>{}</code> ({target})</li>",
+                escape(&path.display().to_string())
+            );
+        }
+        html.push_str("</ul>\n");
+    }
     html.push_str("</body>\n</html>\n");
     html
 }
@@ -138,10 +157,12 @@ mod tests {
 
     #[test]
     fn inputs_without_a_finding_are_listed() {
-        let clean = [PathBuf::from("fuzz/artifacts/x/crash-1")];
-        assert!(index_md(&[], &clean, 1).contains("- `fuzz/artifacts/x/crash-1`"));
-        assert!(
-            index_html(&[], &clean, 1).contains("<li><code>fuzz/artifacts/x/crash-1</code></li>")
-        );
+        let grouped = Grouped {
+            clean: vec![std::path::PathBuf::from("fuzz/artifacts/x/crash-1")],
+            ..Grouped::default()
+        };
+        assert!(index_md(&[], &grouped, 1).contains("- `fuzz/artifacts/x/crash-1`"));
+        let html = index_html(&[], &grouped, 1);
+        assert!(html.contains("<li><code>fuzz/artifacts/x/crash-1</code></li>"));
     }
 }

@@ -36,6 +36,10 @@ pub struct Options {
     pub out_dir: PathBuf,
     /// The backends to replay on.
     pub backends: Vec<BackendInfo>,
+    /// Whether the user chose `backends` (`--backend`): then every input
+    /// plays on them. Otherwise an input whose path names a backend's
+    /// fuzz target plays on that backend alone, as its engine ran it.
+    pub chosen: bool,
     /// The bugs planted while replaying.
     pub bugs: BugSet,
     /// Replays each group's minimization may spend.
@@ -75,7 +79,8 @@ pub fn triage(paths: &[PathBuf], options: &Options, out: &mut dyn Write) -> Resu
     let files = collect::crash_files(paths)?;
     refuse_inputs_inside(&files, &options.out_dir)?;
     let bar = replay_bar(files.len());
-    let grouped = group::group(&files, &options.backends, options.bugs, &mut |done| {
+    let plan = |path: &Path| plan(path, options);
+    let grouped = group::group(&files, &plan, options.bugs, &mut |done| {
         bar.set_position(done as u64)
     })?;
     bar.finish_and_clear();
@@ -99,16 +104,24 @@ pub fn triage(paths: &[PathBuf], options: &Options, out: &mut dyn Write) -> Resu
     for path in &grouped.clean {
         writeln!(out, "{}: no finding (listed in the index)", path.display())?;
     }
-    let md = index::index_md(&triaged, &grouped.clean, files.len());
-    let html = index::index_html(&triaged, &grouped.clean, files.len());
+    for (path, target) in &grouped.skipped {
+        writeln!(
+            out,
+            "{}: not triaged: a {target} input is no scenario (bootfuzz replay --target {target})",
+            path.display()
+        )?;
+    }
+    let md = index::index_md(&triaged, &grouped, files.len());
+    let html = index::index_html(&triaged, &grouped, files.len());
     write_file(&options.out_dir.join("index.md"), &md)?;
     write_file(&options.out_dir.join("index.html"), &html)?;
     writeln!(
         out,
-        "triage: {} inputs, {} groups, {} without a finding; see {}",
+        "triage: {} inputs, {} groups, {} without a finding, {} not triaged; see {}",
         files.len(),
         triaged.len(),
         grouped.clean.len(),
+        grouped.skipped.len(),
         options.out_dir.join("index.html").display()
     )?;
     Ok(())
@@ -121,10 +134,11 @@ fn triage_group(g: &group::Group, options: &Options) -> Result<Triaged, CliError
             g.signature
         )));
     };
+    let backends = &smallest.backends;
     let shrunk = shrink(
         &smallest.path,
         &smallest.scenario,
-        &options.backends,
+        backends,
         options.bugs,
         options.budget,
     )?;
@@ -180,6 +194,20 @@ fn triage_group(g: &group::Group, options: &Options) -> Result<Triaged, CliError
         write_file(&dir.join("memory-map.svg"), &picture)?;
     }
     Ok(t)
+}
+
+/// How `path` is replayed: on the chosen backends, or on the backend its
+/// fuzz target names ([`collect::target_of`]); an input of a target that
+/// takes no scenario is skipped.
+fn plan(path: &Path, options: &Options) -> group::Plan {
+    let target = collect::target_of(path);
+    if let Some(t @ ("native_memblock" | "scn_roundtrip")) = target {
+        return group::Plan::Skip(t);
+    }
+    match target.and_then(oracles::find_backend) {
+        Some(info) if !options.chosen => group::Plan::Play(vec![info]),
+        _ => group::Plan::Play(options.backends.clone()),
+    }
 }
 
 /// A bar counting replayed inputs on stderr when it is a terminal.
