@@ -6,11 +6,13 @@ use super::Tester;
 use crate::scenario::{MemoryMap, Op, RamRange, Scenario};
 use bootmem::{Nid, Range};
 
-/// Tries to drop each RAM range (a map keeps at least one), then to move
-/// each node's RAM and calls to a lower node, then to give each range
-/// rounder bounds. Returns whether the map changed.
+/// Tries to drop each RAM range (a map keeps at least one), then to join
+/// touching ranges of two nodes into one, then to move each node's RAM and
+/// calls to a lower node, then to give each range rounder bounds. Returns
+/// whether the map changed.
 pub fn shrink_map(best: &mut Scenario, tester: &mut Tester<'_>) -> bool {
     let mut changed = drop_ranges(best, tester);
+    changed |= join_ranges(best, tester);
     changed |= merge_nodes(best, tester);
     changed |= round_bounds(best, tester);
     changed
@@ -32,6 +34,38 @@ fn drop_ranges(best: &mut Scenario, tester: &mut Tester<'_>) -> bool {
                 *best = candidate;
                 changed = true;
             }
+        }
+    }
+    changed
+}
+
+/// Gives a range the node of a range it touches, so that the map
+/// normalizes them into one range, while the finding still fires: the
+/// later range takes the earlier one's node first, then the other way.
+fn join_ranges(best: &mut Scenario, tester: &mut Tester<'_>) -> bool {
+    let mut changed = false;
+    let mut index = 1;
+    while index < best.map.ranges().len() && !tester.exhausted() {
+        let ranges = best.map.ranges().to_vec();
+        let (before, here) = (ranges[index - 1], ranges[index]);
+        let mut joined = false;
+        if before.range.end() == here.range.start() {
+            for (at, nid) in [(index, before.nid), (index - 1, here.nid)] {
+                let mut candidate_ranges = ranges.clone();
+                candidate_ranges[at].nid = nid;
+                let Some(candidate) = with_ranges(best, &candidate_ranges) else {
+                    continue;
+                };
+                if tester.holds(&candidate) {
+                    *best = candidate;
+                    joined = true;
+                    changed = true;
+                    break;
+                }
+            }
+        }
+        if !joined {
+            index += 1;
         }
     }
     changed
@@ -172,6 +206,31 @@ fn renumbered(scenario: &Scenario, from: Nid, to: Nid) -> Option<Scenario> {
 mod tests {
     use super::*;
     use crate::text;
+
+    /// ```text
+    ///   0x0     0x1000    0x2000    0x3000
+    ///   | node 0 | node 1 | node 0 |
+    /// ```
+    /// Expect the three ranges joined into one when only the RAM's size
+    /// matters.
+    #[test]
+    fn touching_ranges_of_two_nodes_are_joined() -> Result<(), String> {
+        let mut s = text::parse(
+            "ram start=0x0 end=0x1000 nid=0\n\
+             ram start=0x1000 end=0x2000 nid=1\n\
+             ram start=0x2000 end=0x3000 nid=0\n",
+        )
+        .map_err(|e| e.message)?;
+        let mut keep = |c: &Scenario| c.map.total_bytes() == 0x3000;
+        let mut tester = Tester {
+            keep: &mut keep,
+            replays: 0,
+            budget: 100,
+        };
+        assert!(join_ranges(&mut s, &mut tester));
+        assert_eq!(s.map.ranges().len(), 1);
+        Ok(())
+    }
 
     #[test]
     fn renumbering_moves_ranges_and_calls_and_merges_touching_ranges() -> Result<(), String> {
