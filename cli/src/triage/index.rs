@@ -2,6 +2,7 @@
 //! file and its minimized size, and the inputs that did not reproduce.
 
 use super::group::Grouped;
+use super::svg::escape;
 use super::Triaged;
 use std::fmt::Write;
 
@@ -129,21 +130,6 @@ pub fn index_html(groups: &[Triaged], grouped: &Grouped, inputs: usize) -> Strin
     }
     html.push_str("</body>\n</html>\n");
     html
-}
-
-/// `text` with `&`, `<`, `>` and `"` escaped for HTML.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

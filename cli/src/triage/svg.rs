@@ -247,7 +247,7 @@ impl Canvas {
     ) {
         let (x0, x1) = (self.scale.x(s), self.scale.x(e));
         let (y, h) = (self.top + rows.0, rows.1);
-        let tip = esc(&format!("{} ({} bytes) {what}", span(s, e), hex(e - s)));
+        let tip = escape(&format!("{} ({} bytes) {what}", span(s, e), hex(e - s)));
         let _ = writeln!(
             self.out,
             r#"<rect class="{class}" x="{x0:.1}" y="{y:.1}" width="{:.1}" height="{h:.1}" fill="{fill}" stroke="white" stroke-width="0.5"><title>{tip}</title></rect>"#,
@@ -312,7 +312,7 @@ impl Canvas {
             r#"<rect class="focus" x="{x0:.1}" y="{:.1}" width="{w:.1}" height="{:.1}" fill="none" stroke="{RED}" stroke-width="2.5"><title>{}</title></rect>"#,
             y - 5.0,
             BOTH_ROWS.1 + 10.0,
-            esc(&tip)
+            escape(&tip)
         );
         let mid = (x0 + w / 2.0).clamp(LEFT + 160.0, (width - 160.0).max(LEFT + 160.0));
         let attrs = format!(r#"text-anchor="middle" fill="{RED}" font-weight="bold""#);
@@ -398,7 +398,7 @@ fn text(out: &mut String, (x, y): (f64, f64), s: &str, attrs: &str) {
     let _ = writeln!(
         out,
         r#"<text x="{x:.1}" y="{y:.1}" {attrs}>{}</text>"#,
-        esc(s)
+        escape(s)
     );
 }
 
@@ -420,9 +420,9 @@ fn span(s: u128, e: u128) -> String {
     format!("[{}, {})", hex(s), hex(e))
 }
 
-/// `s` escaped for XML text and attributes; characters XML 1.0 forbids
-/// (controls but tab and newline, U+FFFE, U+FFFF) become U+FFFD.
-fn esc(s: &str) -> String {
+/// `s` escaped for XML (and HTML) text and attributes; characters XML 1.0
+/// forbids (controls but tab and newline, U+FFFE, U+FFFF) become U+FFFD.
+pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

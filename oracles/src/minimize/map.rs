@@ -101,50 +101,44 @@ fn round_bounds(best: &mut Scenario, tester: &mut Tester<'_>) -> bool {
     for index in 0..best.map.ranges().len() {
         for end in [false, true] {
             loop {
-                let Some(current) = best.map.ranges().get(index).copied() else {
-                    return changed;
-                };
-                let value = if end {
-                    current.range.end()
-                } else {
-                    current.range.start()
-                };
-                let mut improved = false;
-                for v in simpler(value, Number::Address) {
-                    let (start, stop) = if end {
-                        (current.range.start(), v)
-                    } else {
-                        (v, current.range.end())
-                    };
-                    let Some(range) = Range::new(start, stop) else {
-                        continue;
-                    };
-                    let mut ranges = best.map.ranges().to_vec();
-                    ranges[index] = RamRange {
-                        range,
-                        nid: current.nid,
-                    };
-                    let Some(candidate) = with_ranges(best, &ranges) else {
-                        continue;
-                    };
-                    // Normalizing may merge ranges and move `index`.
-                    if candidate.map.ranges().len() != best.map.ranges().len() {
-                        continue;
-                    }
-                    if tester.holds(&candidate) {
-                        *best = candidate;
-                        improved = true;
-                        changed = true;
-                        break;
-                    }
-                }
-                if !improved || tester.exhausted() {
+                let candidates = rounder_bound(best, index, end);
+                let Some(simpler) = tester.first_holding(candidates) else {
                     break;
-                }
+                };
+                *best = simpler;
+                changed = true;
             }
         }
     }
     changed
+}
+
+/// `scenario` with range number `index` given each simpler start (or end)
+/// in turn, simplest first; bounds that would empty it, overlap another
+/// range or join it to one (which renumbers the ranges) are left out.
+fn rounder_bound(scenario: &Scenario, index: usize, end: bool) -> Vec<Scenario> {
+    let Some(current) = scenario.map.ranges().get(index).copied() else {
+        return Vec::new();
+    };
+    let (start, stop) = (current.range.start(), current.range.end());
+    let value = if end { stop } else { start };
+    simpler(value, Number::Address)
+        .into_iter()
+        .filter_map(|v| {
+            let range = if end {
+                Range::new(start, v)
+            } else {
+                Range::new(v, stop)
+            }?;
+            let mut ranges = scenario.map.ranges().to_vec();
+            ranges[index] = RamRange {
+                range,
+                nid: current.nid,
+            };
+            with_ranges(scenario, &ranges)
+                .filter(|c| c.map.ranges().len() == scenario.map.ranges().len())
+        })
+        .collect()
 }
 
 /// `scenario` with the map made of `ranges`, if they form a valid map.

@@ -92,6 +92,15 @@ impl Tester<'_> {
     pub fn exhausted(&self) -> bool {
         self.replays >= self.budget
     }
+
+    /// The first of `candidates`, in order, under which the finding still
+    /// fires; `None` when none does or the budget runs out.
+    pub fn first_holding(
+        &mut self,
+        candidates: impl IntoIterator<Item = Scenario>,
+    ) -> Option<Scenario> {
+        candidates.into_iter().find(|c| self.holds(c))
+    }
 }
 
 /// Shrinks `scenario` while `keep` holds, spending at most `budget` calls

@@ -49,20 +49,16 @@ pub fn simplify_ops(best: &mut Scenario, tester: &mut Tester<'_>) -> bool {
     let mut changed = false;
     for index in 0..best.ops.len() {
         loop {
-            let mut improved = false;
-            for op in simpler_ops(&best.ops[index]) {
+            let candidates = simpler_ops(&best.ops[index]).into_iter().map(|op| {
                 let mut candidate = best.clone();
                 candidate.ops[index] = op;
-                if tester.holds(&candidate) {
-                    *best = candidate;
-                    improved = true;
-                    changed = true;
-                    break;
-                }
-            }
-            if !improved || tester.exhausted() {
+                candidate
+            });
+            let Some(simpler) = tester.first_holding(candidates) else {
                 break;
-            }
+            };
+            *best = simpler;
+            changed = true;
         }
     }
     changed
