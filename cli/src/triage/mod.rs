@@ -126,6 +126,7 @@ pub fn triage(paths: &[PathBuf], options: &Options, out: &mut dyn Write) -> Resu
     )?;
     Ok(())
 }
+
 /// Minimizes a group's smallest input and writes its directory.
 fn triage_group(g: &group::Group, options: &Options) -> Result<Triaged, CliError> {
     let (Some(first), Some(smallest)) = (g.first_seen(), g.smallest()) else {

@@ -220,6 +220,7 @@ mod tests {
             keep: &mut keep,
             replays: 0,
             budget: 100,
+            limits: crate::minimize::MapLimits::of(&s),
         };
         assert!(join_ranges(&mut s, &mut tester));
         assert_eq!(s.map.ranges().len(), 1);

@@ -70,18 +70,49 @@ pub struct Minimized {
     pub complete: bool,
 }
 
-/// Counts the replays of a minimization against its budget.
+/// Counts the replays of a minimization against its budget, and keeps
+/// candidates as cheap to replay as the input.
 pub struct Tester<'a> {
     keep: &'a mut dyn FnMut(&Scenario) -> bool,
     replays: usize,
     budget: usize,
+    /// The most RAM and the widest span a candidate may have.
+    limits: MapLimits,
+}
+
+/// How big a candidate's map may grow. A rounder bound can mean more RAM
+/// (`0x5454_5000_0000_0000` is simpler than `0x5454_5454_5454_5000`), and
+/// the bitmap backends' cost grows with it: a candidate may not go past the
+/// input's size or the decoder's bounds, whichever is bigger.
+#[derive(Clone, Copy, Debug)]
+struct MapLimits {
+    ram: u128,
+    span: u64,
+}
+
+impl MapLimits {
+    /// The limits for minimizing `input`.
+    fn of(input: &Scenario) -> MapLimits {
+        let bounds = crate::DecodeBounds::default();
+        MapLimits {
+            ram: input.map.total_bytes().max(u128::from(bounds.max_ram)),
+            span: input.map.span().len().max(bounds.max_span),
+        }
+    }
+
+    /// Whether `candidate`'s map is within the limits.
+    fn admit(&self, candidate: &Scenario) -> bool {
+        let map = &candidate.map;
+        map.total_bytes() <= self.ram && map.span().len() <= self.span
+    }
 }
 
 impl Tester<'_> {
     /// Whether the finding still fires on `candidate`; false, without a
-    /// replay, once the budget is spent.
+    /// replay, once the budget is spent or when its map outgrows the
+    /// input's limits.
     pub fn holds(&mut self, candidate: &Scenario) -> bool {
-        if self.exhausted() {
+        if self.exhausted() || !self.limits.admit(candidate) {
             return false;
         }
         self.replays += 1;
@@ -115,6 +146,7 @@ pub fn minimize(
         keep,
         replays: 0,
         budget,
+        limits: MapLimits::of(scenario),
     };
     let mut best = scenario.clone();
     let mut complete = false;
@@ -273,6 +305,30 @@ mod tests {
         assert!(!min.complete);
         assert!(min.replays <= 3);
         assert_eq!(first_signature(&min.scenario, &rootmem, r1()), Some(sig));
+        Ok(())
+    }
+
+    /// A finding that only needs RAM at a ragged high address: rounding
+    /// the start down to 0 would be simpler but would make exabytes of
+    /// RAM; expect the map to stay within the decoder's bounds.
+    #[test]
+    fn rounder_bounds_never_grow_the_map_past_the_decoder_bounds() -> Result<(), String> {
+        let scenario = text::parse(
+            "ram start=0x5454_5454_5454_5000 end=0x5454_5454_5854_5000 nid=0\n\
+             reserve base=0x5454_5454_5454_8000 size=0x20 mode=default\n",
+        )
+        .map_err(|e| e.message)?;
+        // The finding needs RAM under the reservation.
+        let under = bootmem::Range::new(0x5454_5454_5454_8000, 0x5454_5454_5454_8020);
+        let mut keep = |s: &Scenario| {
+            let covers = |r: &crate::RamRange| under.is_some_and(|u| r.range.contains(u));
+            !s.ops.is_empty() && s.map.ranges().iter().any(covers)
+        };
+        let min = minimize(&scenario, &mut keep, DEFAULT_BUDGET);
+        let bounds = crate::DecodeBounds::default();
+        let ram = min.scenario.map.total_bytes();
+        assert!(ram <= u128::from(bounds.max_ram), "{ram:#x}");
+        assert!(min.scenario.map.span().len() <= bounds.max_span);
         Ok(())
     }
 
