@@ -134,6 +134,7 @@ pub fn write_new(path: &Path, data: &[u8]) -> Result<(), CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scratch::temp_dir;
     use oracles::{FindingKind, OpKind};
 
     fn finding() -> Finding {
@@ -145,16 +146,6 @@ mod tests {
             class: "result-below-goal",
             detail: "got 0x1000, expected >= 0x2000".to_string(),
         }
-    }
-
-    fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "bootfuzz-unit-{name}-{}-{}",
-            std::process::id(),
-            crate::prng::clock_seed()
-        ));
-        let _ = fs::remove_dir_all(&dir);
-        dir
     }
 
     #[test]

@@ -20,6 +20,8 @@ mod prng;
 mod progress;
 mod regress;
 mod replay;
+#[cfg(test)]
+mod scratch;
 mod select;
 mod show;
 mod triage;

@@ -97,17 +97,8 @@ fn without_twins(files: Vec<PathBuf>) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scratch::temp_dir;
     use std::fs;
-
-    fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "bootfuzz-collect-{name}-{}-{}",
-            std::process::id(),
-            crate::prng::clock_seed()
-        ));
-        let _ = fs::remove_dir_all(&dir);
-        dir
-    }
 
     fn touch(path: &Path) -> Result<(), CliError> {
         if let Some(parent) = path.parent() {
