@@ -6,16 +6,108 @@ use super::Tester;
 use crate::scenario::{MemoryMap, Op, RamRange, Scenario};
 use bootmem::{Nid, Range};
 
-/// Tries to drop each RAM range (a map keeps at least one), then to join
+/// Tries to move the whole scenario down (every RAM range and every
+/// address an op names), then to drop each RAM range (a map keeps at least
+/// one), then to join
 /// touching ranges of two nodes into one, then to move each node's RAM and
 /// calls to a lower node, then to give each range rounder bounds. Returns
 /// whether the map changed.
 pub fn shrink_map(best: &mut Scenario, tester: &mut Tester<'_>) -> bool {
-    let mut changed = drop_ranges(best, tester);
+    let mut changed = move_down(best, tester);
+    changed |= drop_ranges(best, tester);
     changed |= join_ranges(best, tester);
     changed |= merge_nodes(best, tester);
     changed |= round_bounds(best, tester);
     changed
+}
+
+/// Moves the whole scenario down so that its lowest RAM starts at 0 or,
+/// failing that, at its start's remainder modulo 2^12, 2^16, ... 2^40
+/// (which keeps alignments up to that power): the layout stays, the
+/// addresses get short. Rounding one bound at a time cannot do this when
+/// the map lies high: every step would grow the map past its limits.
+fn move_down(best: &mut Scenario, tester: &mut Tester<'_>) -> bool {
+    let start = best.map.span().start();
+    if start == 0 {
+        return false;
+    }
+    let keep_low_bits = [0u32, 12, 16, 20, 24, 28, 32, 36, 40];
+    let candidates: Vec<Scenario> = keep_low_bits
+        .iter()
+        .filter_map(|&bits| {
+            let low = if bits == 0 { 0 } else { start % (1u64 << bits) };
+            (low < start)
+                .then(|| moved_down(best, start - low))
+                .flatten()
+        })
+        .collect();
+    match tester.first_holding(candidates) {
+        Some(moved) => {
+            *best = moved;
+            true
+        }
+        None => false,
+    }
+}
+
+/// `scenario` with `by` taken from every RAM bound and every address an op
+/// names (bases; goals and limits but 0, which means none); `None` if one
+/// would go below 0.
+fn moved_down(scenario: &Scenario, by: u64) -> Option<Scenario> {
+    let down = |a: u64| a.checked_sub(by);
+    let down_unless_zero = |a: u64| if a == 0 { Some(0) } else { down(a) };
+    let ranges = scenario
+        .map
+        .ranges()
+        .iter()
+        .map(|r| {
+            let range = Range::new(down(r.range.start())?, down(r.range.end())?)?;
+            Some(RamRange { range, nid: r.nid })
+        })
+        .collect::<Option<Vec<RamRange>>>()?;
+    let ops = scenario
+        .ops
+        .iter()
+        .map(|op| {
+            Some(match *op {
+                Op::Reserve { base, size, mode } => Op::Reserve {
+                    base: down(base)?,
+                    size,
+                    mode,
+                },
+                Op::ReserveNode {
+                    nid,
+                    base,
+                    size,
+                    mode,
+                } => Op::ReserveNode {
+                    nid,
+                    base: down(base)?,
+                    size,
+                    mode,
+                },
+                Op::Free { base, size } => Op::Free {
+                    base: down(base)?,
+                    size,
+                },
+                Op::FreeNode { nid, base, size } => Op::FreeNode {
+                    nid,
+                    base: down(base)?,
+                    size,
+                },
+                Op::Alloc(mut req) => {
+                    req.goal = down_unless_zero(req.goal)?;
+                    req.limit = down_unless_zero(req.limit)?;
+                    Op::Alloc(req)
+                }
+                other => other,
+            })
+        })
+        .collect::<Option<Vec<Op>>>()?;
+    Some(Scenario {
+        map: MemoryMap::new(&ranges).ok()?,
+        ops,
+    })
 }
 
 /// Drops RAM ranges, last first, while the finding still fires.
@@ -224,6 +316,27 @@ mod tests {
         };
         assert!(join_ranges(&mut s, &mut tester));
         assert_eq!(s.map.ranges().len(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn moving_down_keeps_the_layout_and_the_alignment() -> Result<(), String> {
+        let s = text::parse(
+            "ram start=0x9ffd_0000_c000_0000 end=0x9ffd_0000_d000_0000 nid=0\n\
+             reserve base=0x9ffd_0000_c000_1000 size=0x10 mode=default\n\
+             alloc size=0x10 align=0x40 goal=0x9ffd_0000_c000_2000 limit=0x0 nid=any policy=prefer fail=null\n",
+        )
+        .map_err(|e| e.message)?;
+        let moved = moved_down(&s, 0x9ffd_0000_c000_0000).ok_or("moves")?;
+        let want = text::parse(
+            "ram start=0x0 end=0x1000_0000 nid=0\n\
+             reserve base=0x1000 size=0x10 mode=default\n\
+             alloc size=0x10 align=0x40 goal=0x2000 limit=0x0 nid=any policy=prefer fail=null\n",
+        )
+        .map_err(|e| e.message)?;
+        assert_eq!(moved, want);
+        // Below 0 is no move.
+        assert_eq!(moved_down(&want, 0x1000), None);
         Ok(())
     }
 

@@ -7,14 +7,20 @@
 //! round changes nothing or the budget of replays is spent:
 //!
 //! 1. drop ops by delta debugging ([`ops::drop_ops`]);
-//! 2. drop RAM ranges, merge nodes, round the map's bounds ([`map`]);
+//! 2. move the whole scenario down, drop RAM ranges, join and merge
+//!    nodes, round the map's bounds ([`map`]);
 //! 3. simplify each op: node calls to plain ones, options to defaults,
 //!    numbers toward round edges, sizes down ([`ops::simplify_ops`]);
+//!
+//! and when a round of those changes nothing, a walk of byte mutants of the
+//! scenario's encoding that stops at the first structurally smaller one,
+//! to leave a local minimum ([`bytewalk`]).
 //!
 //! Every step is kept only if the finding still fires, so the result
 //! replays to the same signature. No step is random: the same input,
 //! backends and bugs always give the same result.
 
+pub mod bytewalk;
 pub mod map;
 pub mod ops;
 pub mod values;
@@ -25,9 +31,10 @@ use crate::{run_with_bugs, FindingKind, Signature};
 use bootmem::BugSet;
 use std::fmt;
 
-/// The replays one minimization may spend by default: a few seconds for
-/// the largest decoded scenarios on one backend.
-pub const DEFAULT_BUDGET: usize = 20_000;
+/// The replays one minimization may spend by default: under a second for
+/// the largest decoded scenarios on one backend (a walk out of a local
+/// minimum, [`bytewalk`], takes up to [`bytewalk::STEPS`] of them).
+pub const DEFAULT_BUDGET: usize = 100_000;
 
 /// How big a scenario is, in the units a reader counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,6 +161,8 @@ pub fn minimize(
         let mut changed = ops::drop_ops(&mut best, &mut tester);
         changed |= map::shrink_map(&mut best, &mut tester);
         changed |= ops::simplify_ops(&mut best, &mut tester);
+        // Only out of a local minimum: the structural passes are cheaper.
+        changed = changed || bytewalk::smaller_by_bytes(&mut best, &mut tester);
         if !changed {
             complete = !tester.exhausted();
             break;
