@@ -26,8 +26,14 @@ use crate::{decode, encode};
 /// Byte mutants made from one local minimum.
 pub const STEPS: u64 = 20_000;
 
-/// The seed of the walk's choices: "bootfuzz" in ASCII.
-const SEED: u64 = 0x626f_6f74_6675_7a7a;
+/// The seeds of the walks' choices, tried in turn until one walk finds a
+/// smaller scenario ("bootfuzz", "minimize", "smaller!" in ASCII): one
+/// walk misses some exits that another finds.
+const SEEDS: [u64; 3] = [
+    0x626f_6f74_6675_7a7a,
+    0x6d69_6e69_6d69_7a65,
+    0x736d_616c_6c65_7221,
+];
 
 /// Ops, RAM ranges, nodes: the order in which "smaller" is judged here.
 fn shape(s: &Scenario) -> (usize, usize, usize) {
@@ -78,18 +84,27 @@ fn mutate_bytes(b: &mut Vec<u8>, cap: usize, c: &mut Choices) {
     }
 }
 
-/// Walks [`STEPS`] byte mutants from `best` and replaces it by the first
-/// that is structurally smaller and keeps the finding. Returns whether it
-/// did; a scenario past the decode bounds (which cannot be encoded) is
-/// left as it is.
+/// Walks [`STEPS`] byte mutants from `best`, once per seed of [`SEEDS`]
+/// until one walk succeeds, and replaces `best` by the first mutant that
+/// is structurally smaller and keeps the finding. Returns whether it did;
+/// a scenario past the decode bounds (which cannot be encoded) is left as
+/// it is.
 pub fn smaller_by_bytes(best: &mut Scenario, tester: &mut Tester<'_>) -> bool {
     let Ok(start) = encode(best) else {
         return false;
     };
+    SEEDS
+        .into_iter()
+        .any(|seed| walk(best, &start, seed, tester))
+}
+
+/// One walk from `start` (the encoding of `best`) with choices from
+/// `seed`.
+fn walk(best: &mut Scenario, start: &[u8], seed: u64, tester: &mut Tester<'_>) -> bool {
     let goal = shape(best);
     let cap = start.len();
-    let mut here = start;
-    let mut choices = Choices(SEED);
+    let mut here = start.to_vec();
+    let mut choices = Choices(seed);
     for _ in 0..STEPS {
         let mut bytes = here.clone();
         for _ in 0..=choices.below(4) {
