@@ -244,6 +244,70 @@ impl Op {
     }
 }
 
+impl Op {
+    /// The op with `f(base, size)` as the start of the range it names
+    /// (reserves and frees); any other op as it is. `None` when `f` gives
+    /// `None`.
+    pub fn with_base(self, f: impl FnOnce(PhysAddr, u64) -> Option<PhysAddr>) -> Option<Op> {
+        Some(match self {
+            Op::Reserve { base, size, mode } => Op::Reserve {
+                base: f(base, size)?,
+                size,
+                mode,
+            },
+            Op::ReserveNode {
+                nid,
+                base,
+                size,
+                mode,
+            } => Op::ReserveNode {
+                nid,
+                base: f(base, size)?,
+                size,
+                mode,
+            },
+            Op::Free { base, size } => Op::Free {
+                base: f(base, size)?,
+                size,
+            },
+            Op::FreeNode { nid, base, size } => Op::FreeNode {
+                nid,
+                base: f(base, size)?,
+                size,
+            },
+            other => other,
+        })
+    }
+
+    /// The op with `f(nid)` as the node it names (node calls, and
+    /// allocations that name a node); any other op as it is.
+    pub fn with_nid(self, f: impl FnOnce(Nid) -> Nid) -> Op {
+        match self {
+            Op::ReserveNode {
+                nid,
+                base,
+                size,
+                mode,
+            } => Op::ReserveNode {
+                nid: f(nid),
+                base,
+                size,
+                mode,
+            },
+            Op::FreeNode { nid, base, size } => Op::FreeNode {
+                nid: f(nid),
+                base,
+                size,
+            },
+            Op::Alloc(mut req) => {
+                req.nid = req.nid.map(f);
+                Op::Alloc(req)
+            }
+            other => other,
+        }
+    }
+}
+
 /// A memory map plus a sequence of operations.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Scenario {

@@ -68,40 +68,13 @@ fn moved_down(scenario: &Scenario, by: u64) -> Option<Scenario> {
     let ops = scenario
         .ops
         .iter()
-        .map(|op| {
-            Some(match *op {
-                Op::Reserve { base, size, mode } => Op::Reserve {
-                    base: down(base)?,
-                    size,
-                    mode,
-                },
-                Op::ReserveNode {
-                    nid,
-                    base,
-                    size,
-                    mode,
-                } => Op::ReserveNode {
-                    nid,
-                    base: down(base)?,
-                    size,
-                    mode,
-                },
-                Op::Free { base, size } => Op::Free {
-                    base: down(base)?,
-                    size,
-                },
-                Op::FreeNode { nid, base, size } => Op::FreeNode {
-                    nid,
-                    base: down(base)?,
-                    size,
-                },
-                Op::Alloc(mut req) => {
-                    req.goal = down_unless_zero(req.goal)?;
-                    req.limit = down_unless_zero(req.limit)?;
-                    Op::Alloc(req)
-                }
-                other => other,
-            })
+        .map(|&op| match op {
+            Op::Alloc(mut req) => {
+                req.goal = down_unless_zero(req.goal)?;
+                req.limit = down_unless_zero(req.limit)?;
+                Some(Op::Alloc(req))
+            }
+            other => other.with_base(|base, _| down(base)),
         })
         .collect::<Option<Vec<Op>>>()?;
     Some(Scenario {
@@ -255,33 +228,7 @@ fn renumbered(scenario: &Scenario, from: Nid, to: Nid) -> Option<Scenario> {
             nid: rename(r.nid),
         })
         .collect();
-    let ops = scenario
-        .ops
-        .iter()
-        .map(|op| match *op {
-            Op::ReserveNode {
-                nid,
-                base,
-                size,
-                mode,
-            } => Op::ReserveNode {
-                nid: rename(nid),
-                base,
-                size,
-                mode,
-            },
-            Op::FreeNode { nid, base, size } => Op::FreeNode {
-                nid: rename(nid),
-                base,
-                size,
-            },
-            Op::Alloc(mut req) => {
-                req.nid = req.nid.map(rename);
-                Op::Alloc(req)
-            }
-            other => other,
-        })
-        .collect();
+    let ops = scenario.ops.iter().map(|op| op.with_nid(rename)).collect();
     Some(Scenario {
         map: MemoryMap::new(&ranges).ok()?,
         ops,

@@ -61,36 +61,13 @@ pub(super) fn repeat(s: &mut Scenario, u: &mut Unstructured) {
 fn shifted(op: Op) -> Op {
     let stride = |size: u64| size.saturating_mul(2).max(PAGE_SIZE);
     match op {
-        Op::Reserve { base, size, mode } => Op::Reserve {
-            base: base.saturating_add(stride(size)),
-            size,
-            mode,
-        },
-        Op::ReserveNode {
-            nid,
-            base,
-            size,
-            mode,
-        } => Op::ReserveNode {
-            nid,
-            base: base.saturating_add(stride(size)),
-            size,
-            mode,
-        },
-        Op::Free { base, size } => Op::Free {
-            base: base.saturating_add(stride(size)),
-            size,
-        },
-        Op::FreeNode { nid, base, size } => Op::FreeNode {
-            nid,
-            base: base.saturating_add(stride(size)),
-            size,
-        },
         Op::FreeAlloc { index, part } => Op::FreeAlloc {
             index: index.wrapping_add(1),
             part,
         },
-        other => other,
+        other => other
+            .with_base(|base, size| Some(base.saturating_add(stride(size))))
+            .unwrap_or(other),
     }
 }
 
