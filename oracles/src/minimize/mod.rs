@@ -17,8 +17,9 @@
 //! to leave a local minimum ([`bytewalk`]).
 //!
 //! Every step is kept only if the finding still fires, so the result
-//! replays to the same signature. No step is random: the same input,
-//! backends and bugs always give the same result.
+//! replays to the same signature. Nothing depends on chance (the byte
+//! walk draws its choices from fixed seeds): the same input, backends and
+//! bugs always give the same result.
 
 pub mod bytewalk;
 pub mod map;
