@@ -85,14 +85,10 @@ fn write_scene(md: &mut String, scene: &Scene) {
     let _ = writeln!(md, "## The op that triggered it\n\n```text\n{op}\n```\n");
     let _ = writeln!(
         md,
-        "- **Expected** (the contract, SPEC section 6): {}",
+        "- **Expected against actual** (the oracle, SPEC section 6): {}",
         scene.finding.detail
     );
-    let _ = writeln!(
-        md,
-        "- **Actual**: the backend returned {}",
-        returned(s.returned)
-    );
+    let _ = writeln!(md, "- **The backend returned** {}", returned(s.returned));
     match s.focus {
         Some(range) => {
             let _ = writeln!(md, "- **Bytes involved**: {range}\n");
