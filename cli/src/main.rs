@@ -203,6 +203,11 @@ struct TriageArgs {
     /// Directory for the groups, index.md and index.html.
     #[arg(long, value_name = "DIR", default_value = "triage")]
     out: PathBuf,
+    /// One input's replay time budget in seconds (fractions allowed): past
+    /// it the input is printed as a hang and triage stops with code 1
+    /// (0: no limit).
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_timeout)]
+    timeout: Duration,
     #[command(flatten)]
     budget: BudgetArgs,
     #[command(flatten)]
@@ -396,6 +401,7 @@ fn dispatch(command: Command) -> Result<Status, CliError> {
                 chosen: !args.backends.backends.is_empty(),
                 bugs: args.backends.bugs,
                 budget: args.budget.budget,
+                timeout: (!args.timeout.is_zero()).then_some(args.timeout),
             };
             triage::triage(&args.paths, &options, &mut out).map(|()| Status::Clean)
         }

@@ -182,6 +182,39 @@ fn triage_replays_an_input_on_the_backend_its_target_names() {
     );
 }
 
+/// A replay past `--timeout` ends triage with exit 1, naming the input as
+/// a hang, before anything is written (a stuck call cannot be stopped).
+#[test]
+fn a_replay_past_the_timeout_is_named_as_a_hang() {
+    let dir = TempDir::new("triage-hang");
+    let mut text = String::from("ram start=0x0 end=0x1000_0000 nid=0\n");
+    for i in 0..128u64 {
+        text.push_str(&format!(
+            "alloc size={:#x} align=0x40 goal=0x0 limit=0x0 nid=any policy=prefer fail=null\n",
+            0x40 + i * 0x1000
+        ));
+    }
+    let inputs = dir.path().join("in");
+    std::fs::create_dir_all(&inputs).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(inputs.join("heavy.scn"), text).unwrap_or_else(|e| panic!("{e}"));
+    let out_dir = dir.path().join("triage");
+    let out = bootfuzz(args(&[
+        &"triage",
+        &inputs,
+        &"--timeout",
+        &"0.000001",
+        &"--out",
+        &out_dir,
+    ]));
+    let text = stdout(&out);
+    assert_eq!(code(&out), Some(1), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("heavy.scn: hang: its replay ran past 0.000 s"),
+        "{text}"
+    );
+    assert!(!out_dir.join("index.md").exists());
+}
+
 #[test]
 fn triage_refuses_an_output_directory_holding_its_inputs() {
     let dir = TempDir::new("triage-inside");

@@ -68,15 +68,22 @@ pub enum Plan {
     Skip(&'static str),
 }
 
+/// What [`group`] reports around each replay.
+pub trait Replaying {
+    /// The replay of `path` starts.
+    fn start(&mut self, path: &std::path::Path);
+    /// It finished; `done` replays so far.
+    fn done(&mut self, done: usize);
+}
+
 /// Reads every file (a `.scn` that does not parse stops the command
 /// before anything is replayed), replays each as `plan` says with `bugs`
-/// planted, and groups them. `progress` is called after each replay with
-/// the number done.
+/// planted, and groups them, telling `replaying` about each replay.
 pub fn group(
     files: &[PathBuf],
     plan: &dyn Fn(&std::path::Path) -> Plan,
     bugs: BugSet,
-    progress: &mut dyn FnMut(usize),
+    replaying: &mut dyn Replaying,
 ) -> Result<Grouped, CliError> {
     let mut grouped = Grouped::default();
     let mut inputs = Vec::with_capacity(files.len());
@@ -98,7 +105,10 @@ pub fn group(
         });
     }
     for (done, input) in inputs.into_iter().enumerate() {
-        match first_signature(&input.scenario, &input.backends, bugs) {
+        replaying.start(&input.path);
+        let signature = first_signature(&input.scenario, &input.backends, bugs);
+        replaying.done(done + 1);
+        match signature {
             None => grouped.clean.push(input.path),
             Some(signature) => match grouped.groups.iter_mut().find(|g| g.signature == signature) {
                 Some(group) => group.inputs.push(input),
@@ -108,7 +118,6 @@ pub fn group(
                 }),
             },
         }
-        progress(done + 1);
     }
     for group in &mut grouped.groups {
         group

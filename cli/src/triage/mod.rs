@@ -20,6 +20,7 @@ pub mod test_code;
 use crate::artifacts::{self, slug};
 use crate::error::CliError;
 use crate::minimize::{bug_flag, scn_text, shrink, Shrunk};
+use crate::watchdog::Watchdog;
 use bootmem::BugSet;
 use indicatif::{ProgressBar, ProgressDrawTarget};
 use oracles::scene::{self, Scene};
@@ -28,6 +29,8 @@ use std::fs;
 use std::io::IsTerminal;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// How to triage.
 #[derive(Clone)]
@@ -44,6 +47,9 @@ pub struct Options {
     pub bugs: BugSet,
     /// Replays each group's minimization may spend.
     pub budget: usize,
+    /// How long one input's replay may run before triage stops and names
+    /// it as a hang (`None`: no limit).
+    pub timeout: Option<Duration>,
 }
 
 /// One group, triaged: what the report and the indexes show.
@@ -78,12 +84,11 @@ pub struct Triaged {
 pub fn triage(paths: &[PathBuf], options: &Options, out: &mut dyn Write) -> Result<(), CliError> {
     let files = collect::crash_files(paths)?;
     refuse_inputs_inside(&files, &options.out_dir)?;
-    let bar = replay_bar(files.len());
     let plan = |path: &Path| plan(path, options);
-    let grouped = group::group(&files, &plan, options.bugs, &mut |done| {
-        bar.set_position(done as u64)
-    })?;
-    bar.finish_and_clear();
+    let mut watch = Watch::new(files.len(), options.timeout);
+    let grouped = group::group(&files, &plan, options.bugs, &mut watch)?;
+    watch.bar.finish_and_clear();
+    drop(watch);
     fs::create_dir_all(&options.out_dir).map_err(|e| CliError::io(&options.out_dir, e))?;
     let mut triaged = Vec::with_capacity(grouped.groups.len());
     for g in &grouped.groups {
@@ -211,14 +216,65 @@ fn plan(path: &Path, options: &Options) -> group::Plan {
     }
 }
 
-/// A bar counting replayed inputs on stderr when it is a terminal.
-fn replay_bar(len: usize) -> ProgressBar {
-    let target = if std::io::stderr().is_terminal() {
-        ProgressDrawTarget::stderr()
-    } else {
-        ProgressDrawTarget::hidden()
-    };
-    ProgressBar::with_draw_target(Some(len as u64), target)
+/// Watches the replays of [`group::group`]: a bar counting them on stderr
+/// when it is a terminal, and a watchdog that ends the command when one
+/// replay runs past the time budget. A stuck backend call cannot be
+/// stopped from outside, so the watchdog prints the input as a hang and
+/// exits with code 1 (a finding), before anything is written.
+struct Watch {
+    bar: ProgressBar,
+    dog: Option<Watchdog>,
+    current: Arc<Mutex<PathBuf>>,
+}
+
+impl Watch {
+    fn new(len: usize, timeout: Option<Duration>) -> Watch {
+        let target = if std::io::stderr().is_terminal() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let current = Arc::new(Mutex::new(PathBuf::new()));
+        let dog = timeout.map(|budget| {
+            let stuck = Arc::clone(&current);
+            Watchdog::start(budget, move |_| {
+                let path = stuck.lock().map(|p| p.clone()).unwrap_or_default();
+                let mut stdout = std::io::stdout();
+                let _ = writeln!(
+                    stdout,
+                    "{}: hang: its replay ran past {:.3} s; triage stopped before writing \
+                     anything (move the file aside to triage the rest)",
+                    path.display(),
+                    budget.as_secs_f64()
+                );
+                let _ = stdout.flush();
+                std::process::exit(1);
+            })
+        });
+        Watch {
+            bar: ProgressBar::with_draw_target(Some(len as u64), target),
+            dog,
+            current,
+        }
+    }
+}
+
+impl group::Replaying for Watch {
+    fn start(&mut self, path: &Path) {
+        if let Ok(mut current) = self.current.lock() {
+            *current = path.to_path_buf();
+        }
+        if let Some(dog) = &self.dog {
+            dog.begin();
+        }
+    }
+
+    fn done(&mut self, done: usize) {
+        if let Some(dog) = &self.dog {
+            dog.end();
+        }
+        self.bar.set_position(done as u64);
+    }
 }
 
 /// ` --backend a --backend b`, or nothing when every backend is played.
