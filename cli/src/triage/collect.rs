@@ -8,7 +8,9 @@
 //!   `out/default/crashes` all work. Its queue is not a crash and is never
 //!   read.
 //! - honggfuzz: `hfuzz_workspace/<target>/` holds `*.fuzz` crash files
-//!   beside its `input/` corpus directory, which is not read.
+//!   beside its `input/` corpus directory, which is not read; with `-u
+//!   --crashdir hfuzz_workspace/<target>/crashes` they are in `crashes/`,
+//!   found as an AFL++ instance's are.
 //! - `bootfuzz run`: `artifacts/` holds each finding twice, as `X.bin`
 //!   and its readable twin `X.scn`; only the `.bin` is read.
 //!
