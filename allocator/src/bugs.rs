@@ -475,6 +475,15 @@ impl BugSet {
     }
 }
 
+impl fmt::Display for BugSet {
+    /// The ids, comma-separated, in id order (`R1,R2`): the list
+    /// [`BugSet::parse`] reads back. Nothing for the empty set.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ids: Vec<&str> = self.bugs().into_iter().map(Bug::id).collect();
+        f.write_str(&ids.join(","))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -489,5 +498,15 @@ mod tests {
         assert!(BugSet::NONE.is_empty());
         assert!(!BugSet::NONE.with(Bug::B1LooseMerge).is_empty());
         assert!(BugSet::parse("R1, nope").is_err_and(|e| e.contains("'nope'")));
+    }
+
+    #[test]
+    fn a_set_prints_as_the_list_it_parses_from() {
+        let set = BugSet::NONE
+            .with(Bug::K1SkipRollback)
+            .with(Bug::R1RelativeAlign);
+        assert_eq!(set.to_string(), "R1,K1");
+        assert_eq!(BugSet::parse(&set.to_string()), Ok(set));
+        assert_eq!(BugSet::NONE.to_string(), "");
     }
 }

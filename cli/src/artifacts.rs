@@ -88,8 +88,7 @@ pub fn scn_text(finding: &Finding, scenario: &Scenario, seed: u64, bugs: BugSet)
     }
     text.push_str(&format!("# seed: {seed} (bootfuzz run --seed {seed})\n"));
     if !bugs.is_empty() {
-        let ids: Vec<&str> = bugs.bugs().into_iter().map(|b| b.id()).collect();
-        let ids = ids.join(",");
+        let ids = bugs.to_string();
         text.push_str(&format!(
             "# planted bugs: {ids} (replay with --bug {ids})\n"
         ));

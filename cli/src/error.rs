@@ -109,12 +109,10 @@ impl fmt::Display for CliError {
                 path.display()
             ),
             CliError::NoFinding { path, bugs } => {
-                let ids: Vec<&str> = bugs.bugs().into_iter().map(|b| b.id()).collect();
                 write!(
                     f,
-                    "{}: no finding to keep with {} planted",
-                    path.display(),
-                    ids.join(",")
+                    "{}: no finding to keep with {bugs} planted",
+                    path.display()
                 )
             }
             CliError::NotReproduced { path, message } => {

@@ -454,8 +454,7 @@ fn bug_names(bugs: BugSet) -> String {
     if bugs.is_empty() {
         return "none".to_string();
     }
-    let ids: Vec<&str> = bugs.bugs().into_iter().map(|b| b.id()).collect();
-    ids.join(",")
+    bugs.to_string()
 }
 
 fn run(args: RunArgs, out: &mut dyn Write) -> Result<Status, CliError> {

@@ -88,8 +88,7 @@ pub fn bug_flag(bugs: BugSet) -> String {
     if bugs.is_empty() {
         return String::new();
     }
-    let ids: Vec<&str> = bugs.bugs().into_iter().map(|b| b.id()).collect();
-    format!(" --bug {}", ids.join(","))
+    format!(" --bug {bugs}")
 }
 
 /// The minimized `.scn` text: `#` comments naming the signature (`#

@@ -41,7 +41,7 @@ pub fn regression_test(shrunk: &Shrunk, slug: &str, bugs: BugSet) -> String {
     } else {
         code.push_str(&format!(
             "/// Expect no finding on any backend, and {signature} again with {} planted.\n",
-            bug_ids(bugs)
+            bugs
         ));
     }
     code.push_str(&format!("mod {} {{\n", test_name(slug)));
@@ -74,17 +74,11 @@ pub fn regression_test(shrunk: &Shrunk, slug: &str, bugs: BugSet) -> String {
              .any(|f| f.signature().to_string() == wanted);\n        \
              assert!(found, \"{{:?}}\", planted.findings);\n    \
              }}\n",
-            ids = bug_ids(bugs)
+            ids = bugs
         ));
     }
     code.push_str("}\n");
     code
-}
-
-/// `B1,K1`.
-fn bug_ids(bugs: BugSet) -> String {
-    let ids: Vec<&str> = bugs.bugs().into_iter().map(|b| b.id()).collect();
-    ids.join(",")
 }
 
 #[cfg(test)]
