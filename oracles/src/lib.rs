@@ -21,6 +21,7 @@ pub mod minimize;
 pub mod model;
 pub mod mutate;
 pub mod native;
+pub mod prng;
 pub mod registry;
 pub mod run;
 pub mod scenario;

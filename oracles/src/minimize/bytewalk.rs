@@ -20,6 +20,7 @@
 //! always takes the same walk.
 
 use super::{Size, Tester};
+use crate::prng::Prng;
 use crate::scenario::Scenario;
 use crate::{decode, encode};
 
@@ -41,17 +42,12 @@ fn shape(s: &Scenario) -> (usize, usize, usize) {
     (size.ops, size.ranges, size.nodes)
 }
 
-/// SplitMix64 (Steele, Lea and Flood, 2014): the walk's fixed sequence of
-/// choices.
-struct Choices(u64);
+/// The walk's fixed sequence of choices.
+struct Choices(Prng);
 
 impl Choices {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     /// A number in `0..n` (`n > 0`).
@@ -104,7 +100,7 @@ fn walk(best: &mut Scenario, start: &[u8], seed: u64, tester: &mut Tester<'_>) -
     let goal = shape(best);
     let cap = start.len();
     let mut here = start.to_vec();
-    let mut choices = Choices(seed);
+    let mut choices = Choices(Prng::new(seed));
     for _ in 0..STEPS {
         let mut bytes = here.clone();
         for _ in 0..=choices.below(4) {
@@ -136,7 +132,7 @@ mod tests {
 
     #[test]
     fn byte_mutations_never_grow_past_the_cap() {
-        let mut c = Choices(1);
+        let mut c = Choices(Prng::new(1));
         let mut b = vec![7u8; 16];
         for _ in 0..10_000 {
             mutate_bytes(&mut b, 16, &mut c);
