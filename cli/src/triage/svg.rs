@@ -5,7 +5,7 @@
 //! length, so a 0x40-byte allocation in 2^40 bytes of RAM stays visible and
 //! the order of addresses is kept.
 
-use oracles::differential::StepOutcome;
+use super::report::returned;
 use oracles::model::{Segment, State};
 use oracles::scene::Scene;
 use oracles::MemoryMap;
@@ -125,13 +125,7 @@ fn header(scene: &Scene, cols: usize) -> (String, Vec<String>) {
             .chunks(cols.max(40))
             .map(|c| c.iter().collect::<String>()),
     );
-    let returned = match snap.returned {
-        StepOutcome::Skipped => "the backend was not called".to_string(),
-        StepOutcome::Ok => "the backend returned Ok".to_string(),
-        StepOutcome::Addr(a) => format!("the backend returned {}", hex(a.into())),
-        StepOutcome::Count(n) => format!("the backend released {n} pages"),
-        StepOutcome::Err(e) => format!("the backend returned Err({e})"),
-    };
+    let returned = format!("the backend returned {}", returned(snap.returned));
     lines.push(match snap.focus.map(wide) {
         Some((s, e)) => format!("{returned}; focus (red): {}", span(s, e)),
         None => format!("{returned}; no focus: the op names no bytes, nothing is highlighted"),
@@ -442,6 +436,7 @@ pub fn escape(s: &str) -> String {
 mod tests {
     use super::*;
     use bootmem::{Bug, BugSet, Range};
+    use oracles::differential::StepOutcome;
     use oracles::scene::Snapshot;
     use oracles::{Finding, FindingKind, OpKind, RamRange};
     use roxmltree::{Document, Node};
